@@ -17,3 +17,22 @@ type Config struct {
 	// Debug logs every FUSE request.
 	Debug bool
 }
+
+// Server is a live union mount.
+type Server struct {
+	unmount func() error
+	wait    func()
+}
+
+// Mount mounts the union described by cfg on mountpoint and serves it in the
+// background. mountpoint may be a directory or "/dev/fd/N", an already
+// mounted /dev/fuse descriptor.
+func Mount(mountpoint string, cfg Config) (*Server, error) {
+	return nil, errNotYet
+}
+
+// Wait blocks until the union is unmounted.
+func (s *Server) Wait() { s.wait() }
+
+// Unmount detaches the union and stops serving it.
+func (s *Server) Unmount() error { return s.unmount() }

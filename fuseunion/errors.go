@@ -1,0 +1,5 @@
+package fuseunion
+
+import "errors"
+
+var errNotYet = errors.New("not implemented yet")
