@@ -32,7 +32,7 @@ var testTime = time.Unix(1700000000, 123456789)
 
 func (b *tarBuilder) add(h *tar.Header, data string) *tarBuilder {
 	b.t.Helper()
-	if h.ModTime.IsZero() {
+	if h.ModTime.IsZero() && h.Typeflag != tar.TypeXGlobalHeader {
 		h.ModTime = testTime
 	}
 	if h.Typeflag == tar.TypeReg || h.Typeflag == 0 {
