@@ -3,6 +3,18 @@
 // reference for its semantics. It knows nothing of images or containers.
 package fuseunion
 
+import (
+	"fmt"
+	"log"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
 // Config describes one union mount.
 type Config struct {
 	// Lowers are the read-only layers, topmost first.
@@ -20,19 +32,95 @@ type Config struct {
 
 // Server is a live union mount.
 type Server struct {
-	unmount func() error
-	wait    func()
+	srv       *fuse.Server
+	u         *union
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// cacheTimeout is how long the kernel may keep entries and attributes.
+// Everything the union shows changes only through the union itself, and
+// the kernel invalidates what such changes touch.
+const cacheTimeout = time.Hour
 
 // Mount mounts the union described by cfg on mountpoint and serves it in the
 // background. mountpoint may be a directory or "/dev/fd/N", an already
-// mounted /dev/fuse descriptor.
+// mounted /dev/fuse descriptor. The lowers belong to the Server from then on.
 func Mount(mountpoint string, cfg Config) (*Server, error) {
-	return nil, errNotYet
+	u, err := newUnion(cfg)
+	if err != nil {
+		return nil, err
+	}
+	root := u.newNode(nstate{})
+	s, errno := u.rootState()
+	if errno != 0 {
+		u.close()
+		return nil, fmt.Errorf("read the union's root: %w", errno)
+	}
+	root.st = s
+	timeout := cacheTimeout
+	name := cfg.FsName
+	if name == "" {
+		name = "nook"
+	}
+	opts := &fs.Options{
+		EntryTimeout:    &timeout,
+		AttrTimeout:     &timeout,
+		NegativeTimeout: &timeout,
+		NullPermissions: true,
+		RootStableAttr:  &fs.StableAttr{Ino: rootIno},
+		MountOptions: fuse.MountOptions{
+			FsName:               name,
+			Name:                 "nook",
+			AllowOther:           os.Geteuid() == 0,
+			Options:              []string{"default_permissions"},
+			DirectMount:          true,
+			DirectMountFlags:     syscall.MS_NODEV,
+			MaxWrite:             1 << 20,
+			MaxReadAhead:         1 << 20,
+			EnableSymlinkCaching: true,
+			ExtraCapabilities:    fuse.CAP_WRITEBACK_CACHE | fuse.CAP_ATOMIC_O_TRUNC,
+			Debug:                cfg.Debug,
+			PanicHandler: func(p any) fuse.Status {
+				log.Printf("fuseunion: recovered from a panic: %v", p)
+				return fuse.EIO
+			},
+		},
+	}
+	if cfg.Upper == "" {
+		opts.MountOptions.ExtraCapabilities = 0
+		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
+	}
+	srv, err := fuse.NewServer(fs.NewNodeFS(root, opts), mountpoint, &opts.MountOptions)
+	if err != nil {
+		u.close()
+		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		srv.Unmount()
+		u.close()
+		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)
+	}
+	return &Server{srv: srv, u: u}, nil
 }
 
-// Wait blocks until the union is unmounted.
-func (s *Server) Wait() { s.wait() }
+// Wait blocks until the union is unmounted, then releases its files.
+func (s *Server) Wait() error {
+	s.srv.Wait()
+	return s.release()
+}
 
-// Unmount detaches the union and stops serving it.
-func (s *Server) Unmount() error { return s.unmount() }
+// Unmount detaches the union, stops serving it and releases its files.
+func (s *Server) Unmount() error {
+	if err := s.srv.Unmount(); err != nil {
+		return fmt.Errorf("unmount union: %w", err)
+	}
+	s.srv.Wait()
+	return s.release()
+}
+
+func (s *Server) release() error {
+	s.closeOnce.Do(func() { s.closeErr = s.u.close() })
+	return s.closeErr
+}

@@ -1,5 +1,16 @@
 package fuseunion
 
-import "errors"
+import (
+	"errors"
+	"syscall"
+)
 
-var errNotYet = errors.New("not implemented yet")
+var (
+	errNotYet = errors.New("not implemented yet")
+	// errNameTooLong: FUSE does not check name lengths; the union does, as
+	// a kernel filesystem would.
+	errNameTooLong = syscall.ENAMETOOLONG
+	// errReservedName refuses names that would read as whiteouts in the
+	// upper, as overlayfs refuses to create 0:0 character devices.
+	errReservedName = syscall.EPERM
+)
