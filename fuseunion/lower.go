@@ -99,7 +99,7 @@ type lref struct {
 type lentry struct {
 	kind                kind
 	opaque              bool
-	implicit            bool // a directory the layer never described
+	implicit            bool   // a directory the layer never described
 	mode                uint32 // permission bits, 07777
 	uid, gid            uint32
 	size                int64
