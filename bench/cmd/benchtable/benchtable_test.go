@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestReport(t *testing.T) {
+	f, err := os.Open("testdata/two-runs.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	render(&out, res, "make bench")
+	got := out.String()
+	for _, want := range []string{
+		"- kernel: 6.18.44\n",
+		"- GOMAXPROCS (cores): 2\n",
+		// Medians: of 100, 300, 200 ms; of 400, 400 ms; of 700, 800 ms.
+		"| find-stat-warm | 200 ms | 400 ms | skipped | 250 ms | 0.62 ✓ | 1.25 ✓ | — | — |",
+		"| write-1GiB | 1.00 s | 2.00 s | skipped | failed | — | — | — | — |",
+		"| debian-rootfs | 750 ms | 500 ms | 1.50 |",
+		"| find-stat-warm | 8.0 | 30.0 |",
+		"- `Union/*/nook-dir`: skipped: nook-overlayfs does not build: undefined: fuseunion.OpenTarLower",
+		"- `Union/write-1GiB/nook-tar`: failed: write-1GiB on nook-tar: dd: error writing No space left on device",
+		"Targets met: 2 of 6",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "nook-bench setup") {
+		t.Errorf("a progress line became configuration:\n%s", got)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{5}, 5},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		var ss []sample
+		for _, v := range c.in {
+			ss = append(ss, sample{nsPerOp: v})
+		}
+		if got, ok := median(ss, nsOf); !ok || got != c.want {
+			t.Errorf("median(%v) = %v, %v; want %v", c.in, got, ok, c.want)
+		}
+	}
+	if _, ok := median(nil, nsOf); ok {
+		t.Error("median of nothing reported a value")
+	}
+}

@@ -1,0 +1,149 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// shape says how a workload's iterations meet their mount.
+type shape int
+
+const (
+	// fresh: each iteration gets a new mount over an empty upper, mounted
+	// and unmounted outside the timer. "Cold" walks are this shape: the
+	// union's caches are empty, the host's page cache is not (an
+	// unprivileged user cannot drop it).
+	fresh shape = iota
+	// warm: one mount; the workload runs once untimed, then each
+	// iteration is timed on the same mount.
+	warm
+)
+
+type workload struct {
+	name  string
+	shape shape
+	rss   bool // report the FUSE server's peak RSS afterwards
+	run   func(e *env, mnt string) error
+	// check, run untimed after each iteration, confirms the work was
+	// really done, so a broken union cannot look fast.
+	check func(e *env, mnt string) error
+}
+
+// workloads are issue 2's, in the report's row order.
+var workloads = []workload{
+	{name: "find-stat-cold", shape: fresh, rss: true, run: findStat},
+	{name: "find-stat-warm", shape: warm, rss: true, run: findStat},
+	{name: "ls-lR-cold", shape: fresh, rss: true, run: lsLR},
+	{name: "ls-lR-warm", shape: warm, rss: true, run: lsLR},
+	{name: "read-1GiB-cold", shape: fresh, run: readBig},
+	{name: "read-1GiB-warm", shape: warm, run: readBig},
+	{name: "write-1GiB", shape: fresh, run: writeBig, check: checkWriteBig},
+	{name: "create-delete-20k", shape: fresh, run: createDelete, check: checkCreateDelete},
+	{name: "untar-usr-lib", shape: fresh, run: untar, check: checkUntar},
+	{name: "copy-up-512MiB", shape: fresh, run: copyUp, check: checkCopyUp},
+	{name: "python-import-cold", shape: fresh, run: pythonImport},
+	{name: "python-import-warm", shape: warm, run: pythonImport},
+}
+
+// chrootEnv is the environment of commands run inside the mounted rootfs.
+var chrootEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"}
+
+// findStat stats every entry under /usr (find -ls lstats each one).
+func findStat(_ *env, mnt string) error {
+	return run("find", filepath.Join(mnt, "usr"), "-ls")
+}
+
+// lsLR lists /usr recursively with stats and xattr (ACL) probes.
+func lsLR(_ *env, mnt string) error {
+	return run("ls", "-lR", filepath.Join(mnt, "usr"))
+}
+
+func readBig(_ *env, mnt string) error {
+	return run("dd", "if="+filepath.Join(mnt, readFile), "of=/dev/null", "bs=1M")
+}
+
+const writeName = "write-1GiB.bin"
+
+func writeBig(_ *env, mnt string) error {
+	return run("dd", "if=/dev/zero", "of="+filepath.Join(mnt, writeName), "bs=1M", "count=1024", "conv=fsync")
+}
+
+func checkWriteBig(_ *env, mnt string) error {
+	return wantSize(filepath.Join(mnt, writeName), 1<<30)
+}
+
+const smallFiles = 20_000
+
+// createDelete creates 20,000 small files in a new directory, then deletes
+// them and the directory. It runs in this process: a command per file
+// would measure process startup instead.
+func createDelete(_ *env, mnt string) error {
+	dir := filepath.Join(mnt, "tmp", "create-delete")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	data := make([]byte, 512)
+	for i := range smallFiles {
+		if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	for i := range smallFiles {
+		if err := os.Remove(filepath.Join(dir, strconv.Itoa(i))); err != nil {
+			return err
+		}
+	}
+	return os.Remove(dir)
+}
+
+func checkCreateDelete(_ *env, mnt string) error {
+	if _, err := os.Lstat(filepath.Join(mnt, "tmp", "create-delete")); !os.IsNotExist(err) {
+		return fmt.Errorf("create-delete directory still there after its removal: %v", err)
+	}
+	return nil
+}
+
+func untar(e *env, mnt string) error {
+	dir := filepath.Join(mnt, "tmp", "untar")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	return run("tar", "--numeric-owner", "-xf", e.untarSrc, "-C", dir)
+}
+
+// checkUntar compares one extracted file with the rootfs's.
+func checkUntar(e *env, mnt string) error {
+	const probe = "usr/lib/os-release"
+	want, err := os.Stat(filepath.Join(e.rootfsDir, probe))
+	if err != nil {
+		return err
+	}
+	return wantSize(filepath.Join(mnt, "tmp", "untar", probe), want.Size())
+}
+
+// copyUp appends one byte to a 512 MiB lower file: the union must copy the
+// whole file up first.
+func copyUp(_ *env, mnt string) error {
+	return run("sh", "-c", `echo >> "$1"`, "sh", filepath.Join(mnt, copyUpFile))
+}
+
+func checkCopyUp(_ *env, mnt string) error {
+	return wantSize(filepath.Join(mnt, copyUpFile), copyUpSize+1)
+}
+
+func pythonImport(_ *env, mnt string) error {
+	return runIn(chrootEnv, "chroot", mnt, "python3", "-c", "import json, email, asyncio")
+}
+
+func wantSize(path string, size int64) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Size() != size {
+		return fmt.Errorf("%s is %d bytes, want %d", path, fi.Size(), size)
+	}
+	return nil
+}
