@@ -74,6 +74,9 @@ func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, erro
 		return Info{}, fmt.Errorf("write index: %w", err)
 	}
 	for _, f := range []*os.File{c.tar, c.idx} {
+		if o.noSync {
+			break
+		}
 		if err := f.Sync(); err != nil {
 			return Info{}, fmt.Errorf("sync %s: %w", f.Name(), err)
 		}
@@ -85,7 +88,7 @@ func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, erro
 	}
 	n := l.Len()
 	l.Close()
-	if err := c.commit(hex.EncodeToString(sum)); err != nil {
+	if err := c.commit(hex.EncodeToString(sum), !o.noSync); err != nil {
 		return Info{}, err
 	}
 	return Info{DiffID: diffID, Size: t.total, Entries: n, Dropped: b.dropped}, nil
@@ -93,7 +96,7 @@ func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, erro
 
 // commit renames the tar, then the index, into place and syncs the
 // directory so the names survive a crash.
-func (c *creation) commit(hexSum string) error {
+func (c *creation) commit(hexSum string, sync bool) error {
 	base := filepath.Join(c.dir, hexSum)
 	for _, f := range []*os.File{c.tar, c.idx} {
 		if err := f.Close(); err != nil {
@@ -108,6 +111,9 @@ func (c *creation) commit(hexSum string) error {
 		return err
 	}
 	c.idx = nil
+	if !sync {
+		return nil
+	}
 	d, err := os.Open(c.dir)
 	if err != nil {
 		return err

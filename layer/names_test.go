@@ -162,10 +162,10 @@ func TestOversizedHeaders(t *testing.T) {
 
 func TestXattrLimits(t *testing.T) {
 	data := newTar(t).add(&tar.Header{Typeflag: tar.TypeReg, Name: "f", PAXRecords: map[string]string{
-		"SCHILY.xattr.user.ok":                    "v",
+		"SCHILY.xattr.user.ok":                     "v",
 		"SCHILY.xattr." + strings.Repeat("n", 256): "name too long",
-		"SCHILY.xattr.user.big":                   strings.Repeat("v", maxXattrValue+1),
-		"SCHILY.xattr.":                           "no name",
+		"SCHILY.xattr.user.big":                    strings.Repeat("v", maxXattrValue+1),
+		"SCHILY.xattr.":                            "no name",
 	}}, "").bytes()
 	l, _, _ := create(t, data)
 	id, _ := must(t, l, "f")

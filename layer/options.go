@@ -15,9 +15,20 @@ type options struct {
 	// maxEntries bounds the live entries of the index (maxEntries unless a
 	// test lowers it to reach the limit cheaply).
 	maxEntries int
+	// noSync skips the fsyncs that make a layer survive a crash; fuzzing
+	// creates thousands of layers a second that nobody keeps.
+	noSync bool
 }
 
 func defaultOptions() options { return options{maxEntries: maxEntries} }
+
+// withoutSync makes Create skip fsync; for fuzzing.
+func withoutSync() Option {
+	return func(o *options) error {
+		o.noSync = true
+		return nil
+	}
+}
 
 // withMaxEntries lowers the entry limit; for tests.
 func withMaxEntries(n int) Option {

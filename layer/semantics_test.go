@@ -2,8 +2,11 @@ package layer
 
 import (
 	"archive/tar"
+	"bytes"
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -280,5 +283,57 @@ func TestRepeatedWhiteout(t *testing.T) {
 	}
 	if info.Dropped != 0 || l.Len() != 2 {
 		t.Errorf("dropped %d, %d entries", info.Dropped, l.Len())
+	}
+}
+
+func TestSparseHandMade(t *testing.T) {
+	// PAX 1.0: the map in the first data block, then the data.
+	one := new(rawTar).pax("GNU.sparse.major", "1", "GNU.sparse.minor", "0", "GNU.sparse.name", "s", "GNU.sparse.realsize", "2048").
+		file("GNUSparseFile/s", "1\n0\n5\n"+strings.Repeat("\x00", 506)+"hello").end()
+	// PAX 0.0: repeated offset/numbytes records.
+	zero := new(rawTar).pax("GNU.sparse.numblocks", "2", "GNU.sparse.offset", "100", "GNU.sparse.numbytes", "3",
+		"GNU.sparse.offset", "150", "GNU.sparse.numbytes", "2", "GNU.sparse.size", "200").
+		file("s", "abcde").end()
+	for name, c := range map[string]struct {
+		data []byte
+		size int64
+		want map[int64]string
+	}{
+		"1.0": {one, 2048, map[int64]string{0: "hello"}},
+		"0.0": {zero, 200, map[int64]string{100: "abc", 150: "de"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, _, _ := create(t, c.data)
+			id, e := must(t, l, "s")
+			if e.Size != c.size || !e.Sparse {
+				t.Fatalf("s %+v", e)
+			}
+			want := make([]byte, c.size)
+			for off, s := range c.want {
+				copy(want[off:], s)
+			}
+			if got := content(t, l, "s"); got != string(want) {
+				t.Fatalf("content %q", got)
+			}
+			if n := len(l.Extents(id)); n != len(c.want) {
+				t.Fatalf("%d extents", n)
+			}
+		})
+	}
+	// Maps that disagree with the stored data fail Create.
+	for name, data := range map[string][]byte{
+		"more mapped than stored": new(rawTar).pax("GNU.sparse.numblocks", "1", "GNU.sparse.offset", "0", "GNU.sparse.numbytes", "10", "GNU.sparse.size", "20").file("s", "abc").end(),
+		"less mapped than stored": new(rawTar).pax("GNU.sparse.numblocks", "1", "GNU.sparse.offset", "0", "GNU.sparse.numbytes", "1", "GNU.sparse.size", "20").file("s", "abc").end(),
+		"beyond the size":         new(rawTar).pax("GNU.sparse.numblocks", "1", "GNU.sparse.offset", "19", "GNU.sparse.numbytes", "3", "GNU.sparse.size", "20").file("s", "abc").end(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := Create(context.Background(), bytes.NewReader(data), dir); err == nil {
+				t.Fatal("accepted")
+			}
+			if got := dirEntries(t, dir); len(got) != 0 {
+				t.Fatalf("left behind %v", got)
+			}
+		})
 	}
 }
