@@ -1,6 +1,3 @@
-// Package fuseunion serves a copy-on-write union of read-only lower layers and
-// one writable upper directory over FUSE, with kernel overlayfs as the
-// reference for its semantics. It knows nothing of images or containers.
 package fuseunion
 
 import (
