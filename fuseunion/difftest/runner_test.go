@@ -1,0 +1,217 @@
+package difftest
+
+import (
+	"fmt"
+	"strings"
+)
+
+// mismatch is one observed difference between the reference and a candidate.
+type mismatch struct {
+	cand string
+	key  string // stable description of the kind of difference, for minimisation
+	at   int    // number of ops applied when it was seen
+	msg  string
+}
+
+func (m *mismatch) Error() string {
+	return fmt.Sprintf("%s differs from kernel overlayfs after op %d: %s", m.cand, m.at, m.msg)
+}
+
+// runner applies ops in lock step to the reference and the candidates.
+type runner struct {
+	ref    *mount
+	cands  []*mount
+	taints map[string]*taint
+	ops    []op
+}
+
+func newRunner(ref *mount, cands []*mount) *runner {
+	r := &runner{ref: ref, cands: cands, taints: map[string]*taint{}}
+	for _, c := range cands {
+		r.taints[c.name] = newTaint()
+	}
+	return r
+}
+
+// step applies o everywhere and compares what each candidate's op returned.
+// A non-nil error is a failure of the harness (or of the reference), not a
+// difference.
+func (r *runner) step(o op) (*mismatch, error) {
+	r.ops = append(r.ops, o)
+	n := len(r.ops)
+	group, err := groupsTouched(r.ref, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	want := apply(r.ref.root, o)
+	if exdevRename(r.ref.root, o, want) {
+		moved := []string{o.P}
+		if o.Flags == "exchange" {
+			moved = append(moved, o.Q)
+		}
+		more, err := groupsTouched(r.ref, op{Kind: "stat"}, moved)
+		if err != nil {
+			return nil, err
+		}
+		group = append(group, more...)
+		preRef := identsAt(r.ref.root, group)
+		if want, err = emulateRename(r.ref.root, o); err != nil {
+			return nil, err
+		}
+		r.taintRef(preRef)
+	}
+	after := make([]string, 0, len(group)+1)
+	for _, p := range group {
+		after = append(after, renamed(o, p))
+	}
+	if len(group) > 0 && o.Kind == "link" {
+		after = append(after, o.Q)
+	}
+	r.taintRef(identsAt(r.ref.root, after))
+
+	var first *mismatch
+	for _, c := range r.cands {
+		tnt := r.taints[c.name]
+		for _, id := range identsAt(c.root, group) {
+			tnt.cand[id] = true
+		}
+		var before map[string]ident
+		if isNook(c.name) {
+			before = identsAt(c.root, []string{o.P, o.Q})
+		}
+		got := apply(c.root, o)
+		for _, id := range identsAt(c.root, after) {
+			tnt.cand[id] = true
+		}
+		if got != want && first == nil {
+			first = &mismatch{cand: c.name, key: o.Kind + " result", at: n,
+				msg: fmt.Sprintf("%s returned %s, kernel overlayfs %s", o, got, want)}
+		}
+		if before != nil && got.Errno == 0 && first == nil {
+			if msg := inodeStable(c.root, o, before); msg != "" {
+				first = &mismatch{cand: c.name, key: o.Kind + " inode", at: n, msg: msg}
+			}
+		}
+	}
+	return first, nil
+}
+
+func (r *runner) taintRef(ids map[string]ident) {
+	for _, t := range r.taints {
+		for _, id := range ids {
+			t.ref[id] = true
+		}
+	}
+}
+
+// check compares the visible trees.
+func (r *runner) check() (*mismatch, error) {
+	want, err := takeSnapshot(r.ref.root)
+	if err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	for _, c := range r.cands {
+		got, err := takeSnapshot(c.root)
+		if err != nil {
+			return &mismatch{cand: c.name, key: "walk", at: len(r.ops), msg: err.Error()}, nil
+		}
+		if diffs := compareSnapshots(want, got, r.taints[c.name]); len(diffs) > 0 {
+			return &mismatch{cand: c.name, key: "tree " + diffKey(diffs[0]), at: len(r.ops),
+				msg: "visible trees differ:\n\t" + strings.Join(diffs, "\n\t")}, nil
+		}
+	}
+	return nil, nil
+}
+
+// diffKey is the kind of a snapshot difference: the word after the path.
+func diffKey(d string) string {
+	_, rest, _ := strings.Cut(d, ": ")
+	k, _, _ := strings.Cut(rest, " ")
+	return k
+}
+
+// inodeStable checks nook's promise that st_ino survives copy-up and
+// rename (kernel overlayfs with index=off does not promise it for
+// hardlinks, so this is checked on nook only).
+func inodeStable(root string, o op, before map[string]ident) string {
+	now := identsAt(root, []string{o.P, o.Q})
+	check := func(oldPath, newPath string) string {
+		b, ok := before[oldPath]
+		if !ok {
+			return ""
+		}
+		if a, ok := now[newPath]; ok && a != b {
+			return fmt.Sprintf("%s: st_ino of %q changed from %d (was %q) to %d", o, newPath, b.Ino, oldPath, a.Ino)
+		}
+		return ""
+	}
+	switch o.Kind {
+	case "rename":
+		if o.P == o.Q {
+			return ""
+		}
+		if msg := check(o.P, o.Q); msg != "" {
+			return msg
+		}
+		if o.Flags == "exchange" {
+			return check(o.Q, o.P)
+		}
+	case "link":
+		if msg := check(o.P, o.P); msg != "" {
+			return msg
+		}
+		return check(o.P, o.Q)
+	case "unlink", "rmdir", "symlink", "mkdir", "mkfifo", "mknod":
+	default:
+		return check(o.P, o.P)
+	}
+	return ""
+}
+
+// replay mounts the reference and one candidate over l, applies ops and
+// reports the first difference, comparing trees every checkEvery ops and
+// at the end.
+func replay(l *layers, b backing, cand string, ops []op, checkEvery int) (*mismatch, error) {
+	ms, err := mountAll(l, b, []string{cand})
+	if err != nil {
+		return nil, err
+	}
+	defer unmountAll(ms)
+	r := newRunner(ms[0], ms[1:])
+	for i, o := range ops {
+		mm, err := r.step(o)
+		if mm != nil || err != nil {
+			return mm, err
+		}
+		if checkEvery > 0 && (i+1)%checkEvery == 0 {
+			if mm, err := r.check(); mm != nil || err != nil {
+				return mm, err
+			}
+		}
+	}
+	return r.check()
+}
+
+// mountAll mounts the reference and then each candidate.
+func mountAll(l *layers, b backing, cands []string) ([]*mount, error) {
+	var ms []*mount
+	for _, name := range append([]string{candKernel}, cands...) {
+		m, err := mountUnion(name, l, b)
+		if err != nil {
+			unmountAll(ms)
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+func unmountAll(ms []*mount) error {
+	var first error
+	for i := len(ms) - 1; i >= 0; i-- {
+		if err := ms[i].unmount(); err != nil && first == nil {
+			first = fmt.Errorf("unmount %s: %w", ms[i].name, err)
+		}
+	}
+	return first
+}
