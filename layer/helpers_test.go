@@ -162,7 +162,13 @@ func checkLayer(l *Layer) error {
 	if root.Kind != KindDir || root.Name != "" || l.Parent(Root) != Root {
 		return fmt.Errorf("bad root %+v", root)
 	}
-	buf := make([]byte, 1<<20)
+	var biggest int64 = 1
+	for id := ID(0); int(id) < n; id++ {
+		var e Entry
+		l.Entry(id, &e)
+		biggest = max(biggest, e.Size)
+	}
+	buf := make([]byte, min(biggest, 1<<20))
 	for id := ID(0); int(id) < n; id++ {
 		var e Entry
 		l.Entry(id, &e)

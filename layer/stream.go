@@ -19,7 +19,7 @@ var (
 // zstd by their magic bytes; anything else is taken as a plain tar. close
 // releases the decoder (zstd runs goroutines of its own).
 func decompress(r io.Reader) (s io.Reader, close func(), err error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(len(zstdMagic))
 	if err != nil && err != io.EOF {
 		return nil, nil, fmt.Errorf("read layer stream: %w", err)

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	chunkSize   = 1 << 20
+	chunkSize   = 256 << 10
 	chunkCount  = 4
 	captureSize = 8 << 20 // more than archive/tar lets one entry's headers take
 )
@@ -96,7 +96,7 @@ func (t *tap) refill() {
 		t.err = err
 		return
 	}
-	buf := <-t.sink.free
+	buf := t.sink.buffer(t.total)
 	n, err := fill(t.src, buf)
 	if n > 0 {
 		t.total += int64(n)
@@ -154,6 +154,7 @@ func (t *tap) abort() { t.sink.stop() }
 type sink struct {
 	free chan []byte
 	work chan []byte
+	made int // chunks made so far, at most chunkCount
 	done chan struct{}
 	once sync.Once
 	h    hash.Hash
@@ -169,11 +170,29 @@ func newSink(w io.Writer) *sink {
 		h:    sha256.New(),
 		w:    w,
 	}
-	for range chunkCount {
-		s.free <- make([]byte, chunkSize)
-	}
 	go s.run()
 	return s
+}
+
+// buffer returns a chunk to fill. Chunks are made on demand, small while
+// the stream is small (most layers are a few KiB to MiB, and fuzzing makes
+// thousands a second), full-size once read bytes outgrow them.
+func (s *sink) buffer(read int64) []byte {
+	want := int(min(max(read, 16<<10), chunkSize))
+	var buf []byte
+	select {
+	case buf = <-s.free:
+	default:
+		if s.made < chunkCount {
+			s.made++
+			return make([]byte, want)
+		}
+		buf = <-s.free
+	}
+	if cap(buf) < want {
+		return make([]byte, want)
+	}
+	return buf[:cap(buf)]
 }
 
 func (s *sink) run() {
