@@ -3,6 +3,7 @@ package testscripts
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,8 @@ const waitLimit = 30 * time.Second
 //	leftovers          fail if a mount under $WORK or a nook-overlayfs
 //	                   process of this script is left (also checked at the end)
 //	mounted DIR        DIR is a mount point; prints "FSTYPE SOURCE OPTIONS"
-//	waitmount DIR      wait (on mountinfo's poll event) until DIR is a FUSE mount
+//	readysocket        make an sd_notify socket and point NOTIFY_SOCKET at it
+//	waitready          wait for READY=1 on it from a foreground nook-overlayfs
 //	waitexit           wait (on pidfds) until this script's nook-overlayfs
 //	                   processes have exited
 //	signal SIG WHO     send SIG (TERM, INT, HUP, KILL) to the script's
@@ -29,18 +31,21 @@ const waitLimit = 30 * time.Second
 //	                   daemons (WHO=daemon)
 //	whiteout PATH      PATH's name is whited out in its directory: a 0:0
 //	                   character device PATH or an OCI .wh.NAME file beside it
+//	unmount DIR        unmount DIR lazily (see cmdUnmount)
 //	sysbin             make $NOOKBIN's commands visible in /usr/local/sbin of
 //	                   this mount namespace until the script ends: mount(8)
 //	                   runs its helpers with a fixed PATH
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"leftovers": cmdLeftovers,
-		"mounted":   cmdMounted,
-		"waitmount": cmdWaitMount,
-		"waitexit":  cmdWaitExit,
-		"signal":    cmdSignal,
-		"whiteout":  cmdWhiteout,
-		"sysbin":    cmdSysbin,
+		"leftovers":   cmdLeftovers,
+		"mounted":     cmdMounted,
+		"readysocket": cmdReadySocket,
+		"waitready":   cmdWaitReady,
+		"waitexit":    cmdWaitExit,
+		"signal":      cmdSignal,
+		"whiteout":    cmdWhiteout,
+		"sysbin":      cmdSysbin,
+		"unmount":     cmdUnmount,
 	}
 }
 
@@ -75,32 +80,49 @@ func cmdMounted(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdWaitMount waits for a FUSE mount at DIR. The kernel flags
-// /proc/self/mountinfo with POLLPRI whenever the mount table changes; each
-// poll re-arms, so a change between a read and the poll is not missed.
-func cmdWaitMount(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitmount DIR")
+// readyKey finds a script's readySocket among its values.
+type readyKey struct{}
+
+// readySocket receives sd_notify messages from the script's foreground
+// nook-overlayfs commands. (Polling /proc/self/mountinfo for the mount would
+// be the other way, but the kernel does not wake such a poll in a user
+// namespace's mount namespace.)
+type readySocket struct {
+	conn *net.UnixConn
+}
+
+func cmdReadySocket(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: readysocket")
 	}
-	dir := ts.MkAbs(args[0])
-	f, err := os.Open("/proc/self/mountinfo")
+	rs := ts.Value(readyKey{}).(*readySocket)
+	if rs.conn != nil {
+		ts.Fatalf("readysocket: already made")
+	}
+	path := filepath.Join(ts.Getenv("XDG_RUNTIME_DIR"), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	ts.Check(err)
-	defer f.Close()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		m, ok, err := mountAt(dir)
-		ts.Check(err)
-		if ok && strings.HasPrefix(m.fstype, "fuse") {
-			return
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			ts.Fatalf("no FUSE mount at %s after %v", args[0], waitLimit)
-		}
-		fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLPRI}}
-		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && !errors.Is(err, unix.EINTR) {
-			ts.Fatalf("poll mountinfo: %v", err)
-		}
+	rs.conn = conn
+	ts.Defer(func() { conn.Close() })
+	ts.Setenv("NOTIFY_SOCKET", path)
+}
+
+func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: waitready")
+	}
+	rs := ts.Value(readyKey{}).(*readySocket)
+	if rs.conn == nil {
+		ts.Fatalf("waitready: no readysocket")
+	}
+	ts.Check(rs.conn.SetReadDeadline(time.Now().Add(waitLimit)))
+	buf := make([]byte, 4096)
+	n, err := rs.conn.Read(buf)
+	if err != nil {
+		ts.Fatalf("no READY=1 from a foreground nook-overlayfs within %v: %v", waitLimit, err)
+	}
+	if msg := string(buf[:n]); !strings.Contains("\n"+msg+"\n", "\nREADY=1\n") {
+		ts.Fatalf("sd_notify message %q, want READY=1", msg)
 	}
 }
 
@@ -197,4 +219,20 @@ func cmdSysbin(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Logf("unmount %s: %v", dir, err)
 		}
 	})
+}
+
+// cmdUnmount detaches the mount at DIR. It is lazy (MNT_DETACH) because the
+// scripts run in parallel in one process: a child that another script's
+// exec has forked holds every open file of the test process until it has
+// exec'd, and a builtin like cmp may have one open in this mount just then,
+// which makes a plain umount fail with EBUSY now and then. The server still
+// has to let go for waitexit to return, so a server that keeps its own
+// mount busy is still caught.
+func cmdUnmount(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: unmount DIR")
+	}
+	if err := unix.Unmount(ts.MkAbs(args[0]), unix.MNT_DETACH); err != nil {
+		ts.Fatalf("unmount %s: %v", args[0], err)
+	}
 }

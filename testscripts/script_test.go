@@ -119,6 +119,7 @@ func setup(env *testscript.Env, bin string) error {
 		}
 		env.Setenv(key, dir)
 	}
+	env.Values[readyKey{}] = &readySocket{}
 	env.Setenv("NOOKBIN", bin)
 	env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 	env.Defer(func() {

@@ -12,10 +12,10 @@ import (
 	"github.com/nookrun/nook/fuseunion"
 )
 
-// serve mounts the union of p, calls ready once the mount is live, and
-// serves it until it is unmounted from outside (umount, fusermount3 -u) or
-// a SIGTERM, SIGINT or SIGHUP arrives, which unmounts it. Notices go to
-// stderr before ready is called.
+// serve mounts the union of p, tells a supervisor (notifyReady) and calls
+// ready once the mount is live, and serves it until it is unmounted from
+// outside (umount, fusermount3 -u) or a SIGTERM, SIGINT or SIGHUP arrives,
+// which unmounts it. Notices go to stderr before ready is called.
 func serve(p plan, stderr io.Writer, ready func()) error {
 	// Catch the signals before mounting so that one arriving during the
 	// mount still ends in an unmount rather than a dead server.
@@ -40,6 +40,9 @@ func serve(p plan, stderr io.Writer, ready func()) error {
 		return fmt.Errorf("mount union on %s: %w", p.mountpoint, err)
 	}
 	if err := applyFlags(p.mountpoint, p.flags); err != nil {
+		fmt.Fprintf(stderr, "nook-overlayfs: %v\n", err)
+	}
+	if err := notifyReady(); err != nil {
 		fmt.Fprintf(stderr, "nook-overlayfs: %v\n", err)
 	}
 	ready()
