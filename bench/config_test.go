@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,12 @@ func printConfig(e *env) {
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
 		fmt.Printf("kernel: %s\n", unix.ByteSliceToString(uts.Release[:]))
+	}
+	// Other work on the machine skews every figure; say how busy it was.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			fmt.Printf("load-at-start: %s %s %s (1, 5, 15 min)\n", f[0], f[1], f[2])
+		}
 	}
 	if out, err := exec.Command("fuse-overlayfs", "--version").CombinedOutput(); err == nil {
 		for _, l := range strings.Split(string(out), "\n") {
@@ -35,6 +42,11 @@ func printConfig(e *env) {
 	if out, err := exec.Command("findmnt", "-no", "FSTYPE", "-T", e.scratch).Output(); err == nil {
 		fmt.Printf("upper-fs: %s\n", strings.TrimSpace(string(out)))
 	}
+	for _, w := range workloads {
+		fmt.Printf("workload-%s: %s\n", w.name, w.desc)
+	}
+	fmt.Println("workload-debian-rootfs: nook-index is `mklayer DIR < rootfs.tar` (layer.Create: a copy of the tar " +
+		"and its index, both fsynced); tar-x is `tar --numeric-owner -xf rootfs.tar -C DIR` (as root, no sync)")
 	if root, err := moduleRoot(); err == nil {
 		// The checkout may belong to another user than the one running
 		// the benchmark; safe.directory on the command line accepts it.

@@ -46,6 +46,9 @@ func timeInFreshDir(b *testing.B, e *env, f func(dir string) error) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if err := settle(e); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		err = f(dir)
 		b.StopTimer()

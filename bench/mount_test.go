@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -11,11 +12,11 @@ import (
 
 // mounted is one live union with a fresh upper.
 type mounted struct {
-	dir   string // the mount point
-	base  string // holds upper/, work/ and the mount point
-	pid   int    // the FUSE server; 0 for kernel overlayfs
-	pidfd int    // pidfd of pid, to wait for its exit; -1 without one
-	done  bool   // closed already
+	dir    string    // the mount point
+	base   string    // holds upper/, work/ and the mount point
+	server *exec.Cmd // the FUSE server; nil for kernel overlayfs
+	pid    int       // the server's pid; 0 without one
+	done   bool      // closed already
 }
 
 // mountPeer mounts p over a new, empty upper directory in e's scratch.
@@ -24,29 +25,23 @@ func mountPeer(e *env, p peer) (*mounted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make mount directory: %w", err)
 	}
-	m := &mounted{dir: filepath.Join(base, "mnt"), base: base, pidfd: -1}
+	m := &mounted{dir: filepath.Join(base, "mnt"), base: base}
 	for _, d := range []string{"upper", "work", "mnt"} {
 		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
 			return nil, err
 		}
 	}
-	m.pid, err = p.mount(p.lowers, filepath.Join(base, "upper"), filepath.Join(base, "work"), m.dir)
+	m.server, err = p.mount(p.lowers, filepath.Join(base, "upper"), filepath.Join(base, "work"), m.dir)
 	if err != nil {
-		_ = os.RemoveAll(base)
-		return nil, fmt.Errorf("mount %s: %w", p.name, err)
+		// base, with the server's log, stays for a post-mortem until the
+		// next run clears the scratch directory.
+		return nil, fmt.Errorf("mount %s (log kept in %s): %w", p.name, base, err)
 	}
-	if m.pid != 0 {
-		if m.pidfd, err = unix.PidfdOpen(m.pid, 0); err != nil {
-			_ = m.close()
-			return nil, fmt.Errorf("pidfd_open %d: %w", m.pid, err)
-		}
+	if m.server != nil {
+		m.pid = m.server.Process.Pid
 	}
 	return m, nil
 }
-
-// unmountWait bounds how long a FUSE server may take to exit after its
-// unmount; past it the server is killed and the run fails.
-const unmountWait = 60_000 // ms
 
 // close unmounts, waits for the FUSE server to exit (so the next mount does
 // not race its cleanup) and removes the upper. Closing twice does nothing.
@@ -58,15 +53,13 @@ func (m *mounted) close() error {
 	var errs []error
 	if err := unix.Unmount(m.dir, 0); err != nil {
 		errs = append(errs, fmt.Errorf("unmount %s: %w", m.dir, err))
-		// Lazy detach so that the server sees the end of its mount.
+		// Detach anyway, so that the server sees the end of its mount.
 		_ = unix.Unmount(m.dir, unix.MNT_DETACH)
 	}
-	if m.pidfd >= 0 {
-		if err := waitExit(m.pidfd, unmountWait); err != nil {
-			_ = unix.PidfdSendSignal(m.pidfd, unix.SIGKILL, nil, 0)
-			errs = append(errs, fmt.Errorf("FUSE server %d after unmount: %w", m.pid, err))
+	if m.server != nil {
+		if err := waitExit(m.server); err != nil {
+			errs = append(errs, err)
 		}
-		unix.Close(m.pidfd)
 	}
 	if err := os.RemoveAll(m.base); err != nil {
 		errs = append(errs, err)
@@ -74,21 +67,48 @@ func (m *mounted) close() error {
 	return errors.Join(errs...)
 }
 
-// waitExit waits for the process behind pidfd to exit: a pidfd becomes
-// readable then.
-func waitExit(pidfd, timeoutMs int) error {
+// waitExit waits, for at most mountWait, for an unmounted FUSE server to
+// exit; one that does not is killed and reported.
+func waitExit(cmd *exec.Cmd) error {
+	pidfd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("pidfd_open %d: %w", cmd.Process.Pid, err)
+	}
+	defer unix.Close(pidfd)
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Poll(fds, timeoutMs)
+		n, err := unix.Poll(fds, mountWait)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err != nil {
-			return fmt.Errorf("poll pidfd: %w", err)
+		if err != nil || n == 0 {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return fmt.Errorf("%s still running %d ms after its unmount (killed): %v", cmd.Path, mountWait, err)
 		}
-		if n == 0 {
-			return fmt.Errorf("still running %d ms after unmount", timeoutMs)
+		// A server killed by a signal, or exiting non-zero after a clean
+		// unmount, says something went wrong.
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("%s after unmount: %w", cmd.Path, err)
 		}
 		return nil
 	}
+}
+
+// settle writes back everything dirty on the scratch filesystem; called
+// just before the timer starts, so writeback that an earlier iteration or
+// benchmark deferred (tar -x, files left in uppers, removals) is not paid
+// for by the one being timed.
+func settle(e *env) error {
+	f, err := os.Open(e.scratch)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("syncfs %s: %w", e.scratch, err)
+	}
+	return nil
 }

@@ -12,12 +12,14 @@ import (
 type peer struct {
 	name   string
 	lowers []string // topmost first
-	// mount mounts the union on mnt and returns the pid of the FUSE server
-	// serving it (0 for the kernel).
-	mount func(lowers []string, upper, work, mnt string) (int, error)
+	mount  mountFunc
 	// unavailable says why this peer cannot run here ("" when it can).
 	unavailable string
 }
+
+// mountFunc mounts a union on mnt and returns the FUSE server serving it,
+// a running child of this process (nil for kernel overlayfs).
+type mountFunc func(lowers []string, upper, work, mnt string) (*exec.Cmd, error)
 
 // peers lists the unions compared, in the order of the report's columns.
 // All but nook-tar read the rootfs and data layers as directories.
@@ -55,10 +57,10 @@ func overlayOptions(lowers []string, upper, work string) string {
 
 // kernelOverlay mounts kernel overlayfs the way an unprivileged user can:
 // in a user namespace, with userxattr (user.overlay.* instead of trusted.*).
-func kernelOverlay(lowers []string, upper, work, mnt string) (int, error) {
+func kernelOverlay(lowers []string, upper, work, mnt string) (*exec.Cmd, error) {
 	opts := overlayOptions(lowers, upper, work) + ",userxattr"
 	if err := unix.Mount("overlay", mnt, "overlay", 0, opts); err != nil {
-		return 0, fmt.Errorf("mount overlay -o %s %s: %w", opts, mnt, err)
+		return nil, fmt.Errorf("mount overlay -o %s %s: %w", opts, mnt, err)
 	}
-	return 0, nil
+	return nil, nil
 }

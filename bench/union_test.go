@@ -51,6 +51,9 @@ func measure(b *testing.B, e *env, w workload, p peer) {
 	case fresh:
 		for range b.N {
 			m := mustMount(b, e, p)
+			if err := settle(e); err != nil {
+				b.Fatal(err)
+			}
 			b.StartTimer()
 			err := w.run(e, m.dir)
 			b.StopTimer()
@@ -66,6 +69,9 @@ func measure(b *testing.B, e *env, w workload, p peer) {
 		m := mustMount(b, e, p)
 		if err := w.run(e, m.dir); err != nil {
 			b.Fatalf("%s on %s, untimed first run: %v", w.name, p.name, err)
+		}
+		if err := settle(e); err != nil {
+			b.Fatal(err)
 		}
 		for range b.N {
 			b.StartTimer()

@@ -23,6 +23,7 @@ const (
 
 type workload struct {
 	name  string
+	desc  string // what runs, for the report (MNT is the mount point)
 	shape shape
 	rss   bool // report the FUSE server's peak RSS afterwards
 	run   func(e *env, mnt string) error
@@ -33,18 +34,86 @@ type workload struct {
 
 // workloads are issue 2's, in the report's row order.
 var workloads = []workload{
-	{name: "find-stat-cold", shape: fresh, rss: true, run: findStat},
-	{name: "find-stat-warm", shape: warm, rss: true, run: findStat},
-	{name: "ls-lR-cold", shape: fresh, rss: true, run: lsLR},
-	{name: "ls-lR-warm", shape: warm, rss: true, run: lsLR},
-	{name: "read-1GiB-cold", shape: fresh, run: readBig},
-	{name: "read-1GiB-warm", shape: warm, run: readBig},
-	{name: "write-1GiB", shape: fresh, run: writeBig, check: checkWriteBig},
-	{name: "create-delete-20k", shape: fresh, run: createDelete, check: checkCreateDelete},
-	{name: "untar-usr-lib", shape: fresh, run: untar, check: checkUntar},
-	{name: "copy-up-512MiB", shape: fresh, run: copyUp, check: checkCopyUp},
-	{name: "python-import-cold", shape: fresh, run: pythonImport},
-	{name: "python-import-warm", shape: warm, run: pythonImport},
+	{
+		name:  "find-stat-cold",
+		desc:  "`find MNT/usr -ls`",
+		shape: fresh,
+		rss:   true,
+		run:   findStat,
+	},
+	{
+		name:  "find-stat-warm",
+		desc:  "`find MNT/usr -ls`",
+		shape: warm,
+		rss:   true,
+		run:   findStat,
+	},
+	{
+		name:  "ls-lR-cold",
+		desc:  "`ls -lR MNT/usr`",
+		shape: fresh,
+		rss:   true,
+		run:   lsLR,
+	},
+	{
+		name:  "ls-lR-warm",
+		desc:  "`ls -lR MNT/usr`",
+		shape: warm,
+		rss:   true,
+		run:   lsLR,
+	},
+	{
+		name:  "read-1GiB-cold",
+		desc:  "`dd if=MNT/" + readFile + " of=/dev/null bs=1M` (a lower file)",
+		shape: fresh,
+		run:   readBig,
+	},
+	{
+		name:  "read-1GiB-warm",
+		desc:  "`dd if=MNT/" + readFile + " of=/dev/null bs=1M` (a lower file)",
+		shape: warm,
+		run:   readBig,
+	},
+	{
+		name:  "write-1GiB",
+		desc:  "`dd if=/dev/zero of=MNT/" + writeName + " bs=1M count=1024 conv=fsync`",
+		shape: fresh,
+		run:   writeBig,
+		check: checkWriteBig,
+	},
+	{
+		name:  "create-delete-20k",
+		desc:  "in the benchmark process: create 20,000 files of 512 bytes in a new directory under MNT/tmp, then delete them and the directory",
+		shape: fresh,
+		run:   createDelete,
+		check: checkCreateDelete,
+	},
+	{
+		name:  "untar-usr-lib",
+		desc:  "`tar --numeric-owner -xf usr-lib.tar -C MNT/tmp/untar` (the rootfs's /usr/lib, as root)",
+		shape: fresh,
+		run:   untar,
+		check: checkUntar,
+	},
+	{
+		name:  "copy-up-512MiB",
+		desc:  "`sh -c 'echo >> MNT/" + copyUpFile + "'` (a lower file: the whole file is copied up)",
+		shape: fresh,
+		run:   copyUp,
+		check: checkCopyUp,
+	},
+	{
+		name:  "python-import-cold",
+		desc:  "`chroot MNT python3 -c 'import json, email, asyncio'`",
+		shape: fresh,
+		run:   pythonImport,
+	},
+	{
+		name:  "python-import-warm",
+		desc:  "`chroot MNT python3 -c 'import json, email, asyncio'`",
+		shape: warm,
+		run:   pythonImport,
+	},
 }
 
 // chrootEnv is the environment of commands run inside the mounted rootfs.

@@ -65,17 +65,34 @@ func render(w io.Writer, res *results, command string) {
 	p("- **peers**: `kernel-overlay` is `mount -t overlay -o userxattr`; `fuse-overlayfs` is Debian's\n")
 	p("  binary with its default options; `nook-dir` is `nook-overlayfs` over the layers as directories,\n")
 	p("  `nook-tar` over the same layers as indexed tars (`layer.Create`).\n\n")
+	p("Not like for like, and why:\n\n")
+	p("- copy-up: kernel overlayfs fsyncs the file it copies up (unless mounted `volatile`); the FUSE\n")
+	p("  unions need not, so they can beat the kernel there.\n")
+	p("- layer indexing: `layer.Create` fsyncs the tar copy and the index it writes; `tar -x` syncs nothing.\n")
+	p("- noise: this is a 2-core VM; single runs of the short walks vary by tens of percent, so compare\n")
+	p("  ratios within one run and only trust medians.\n\n")
 	p("Setup:\n\n")
 	if res.procs > 0 {
 		p("- GOMAXPROCS (cores): %d\n", res.procs)
 	}
+	var work []keyValue
 	for _, kv := range res.config {
-		if kv.key == "pkg" || kv.key == "goarch" {
-			continue
+		switch {
+		case kv.key == "pkg" || kv.key == "goarch":
+		case strings.HasPrefix(kv.key, "workload-"):
+			work = append(work, kv)
+		default:
+			p("- %s: %s\n", kv.key, kv.value)
 		}
-		p("- %s: %s\n", kv.key, kv.value)
 	}
 	p("\n")
+	if len(work) > 0 {
+		p("Workloads (MNT is the union's mount point):\n\n")
+		for _, kv := range work {
+			p("- %s: %s\n", strings.TrimPrefix(kv.key, "workload-"), kv.value)
+		}
+		p("\n")
+	}
 	for _, g := range res.groups {
 		title := sectionTitles[g]
 		if title == "" {
