@@ -44,7 +44,7 @@ func check(o Options) (plan, error) {
 	p.mountpoint = mp
 
 	lowers := o.Lowers
-	if o.ReadOnly && o.Upper != "" {
+	if o.Flags.ReadOnly && o.Upper != "" {
 		// A read-only union still shows what the upper dir holds, as kernel
 		// overlayfs does with -o ro: it becomes the topmost lower.
 		lowers = append([]string{o.Upper}, lowers...)
@@ -53,6 +53,9 @@ func check(o Options) (plan, error) {
 			return p, err
 		}
 	}
+	// Without an upper dir the union is read-only, and the mount says so,
+	// as kernel overlayfs's does.
+	p.flags.ReadOnly = p.upper == ""
 	for _, l := range lowers {
 		spec, err := checkLower(l)
 		if err != nil {

@@ -51,17 +51,17 @@ func TestCheck(t *testing.T) {
 		{
 			name: "tar lower and a source",
 			o:    Options{Lowers: []string{j("layer.tar"), "l1"}, Mountpoint: "m", Source: "overlay", Debug: true},
-			want: plan{lowers: []lowerSpec{{path: j("layer.tar"), tar: true}, {path: j("l1")}}, mountpoint: j("m"), fsName: "overlay", debug: true},
+			want: plan{lowers: []lowerSpec{{path: j("layer.tar"), tar: true}, {path: j("l1")}}, mountpoint: j("m"), fsName: "overlay", debug: true, flags: MountFlags{ReadOnly: true}},
 		},
 		{
 			name: "ro shows the upper as the topmost lower",
-			o:    Options{Lowers: []string{"l1"}, Upper: "u", Work: "w", Mountpoint: "m", ReadOnly: true},
-			want: plan{lowers: []lowerSpec{{path: j("u")}, {path: j("l1")}}, mountpoint: j("m"), fsName: "nook-overlayfs"},
+			o:    Options{Lowers: []string{"l1"}, Upper: "u", Work: "w", Mountpoint: "m", Flags: MountFlags{ReadOnly: true}},
+			want: plan{lowers: []lowerSpec{{path: j("u")}, {path: j("l1")}}, mountpoint: j("m"), fsName: "nook-overlayfs", flags: MountFlags{ReadOnly: true}},
 		},
 		{
 			name: "fuse fd mountpoint",
 			o:    Options{Lowers: []string{"l1"}, Mountpoint: "/dev/fd/7", Flags: MountFlags{NoDev: true}},
-			want: plan{lowers: []lowerSpec{{path: j("l1")}}, mountpoint: "/dev/fd/7", fsName: "nook-overlayfs", flags: MountFlags{NoDev: true}},
+			want: plan{lowers: []lowerSpec{{path: j("l1")}}, mountpoint: "/dev/fd/7", fsName: "nook-overlayfs", flags: MountFlags{ReadOnly: true, NoDev: true}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

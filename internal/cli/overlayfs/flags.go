@@ -2,6 +2,7 @@ package overlayfs
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,13 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// applyFlags sets the per-mount flags nosuid, nodev and noexec on the live
-// mount at mp with a bind remount, keeping the flags it already has (a
+// applyFlags sets the per-mount flags ro, nosuid, nodev and noexec on the
+// live mount at mp with a bind remount, keeping the flags it already has (a
 // remount that drops a locked flag fails). An unprivileged fusermount3
-// mount already has nosuid and nodev; only what is still missing is an
-// error then.
+// mount already has nosuid and nodev, and cannot be remounted; only what is
+// still missing is an error then. (A read-only union refuses writes with
+// EROFS either way; the flag makes the kernel refuse them first and shows
+// "ro" in /proc/mounts.)
 func applyFlags(mp string, f MountFlags) error {
-	if (!f.NoSuid && !f.NoDev && !f.NoExec) || isFuseFD(mp) {
+	if f == (MountFlags{}) || isFuseFD(mp) {
 		return nil
 	}
 	// The flags come from mountinfo, not statfs(mp): the serving process
@@ -25,6 +28,9 @@ func applyFlags(mp string, f MountFlags) error {
 		return err
 	}
 	want := cur
+	if f.ReadOnly {
+		want |= unix.MS_RDONLY
+	}
 	if f.NoSuid {
 		want |= unix.MS_NOSUID
 	}
@@ -38,7 +44,10 @@ func applyFlags(mp string, f MountFlags) error {
 		return nil
 	}
 	if err := unix.Mount("", mp, "", unix.MS_REMOUNT|unix.MS_BIND|want, ""); err != nil {
-		return fmt.Errorf("apply nosuid/nodev/noexec to %s (mounted without them): %w", mp, err)
+		if errors.Is(err, unix.EPERM) && (want&^cur)&^unix.MS_RDONLY == 0 {
+			return nil // read-only is enforced by the union itself
+		}
+		return fmt.Errorf("apply ro/nosuid/nodev/noexec to %s (mounted without them): %w", mp, err)
 	}
 	return nil
 }

@@ -61,9 +61,9 @@ func (o *Options) addOption(raw string) error {
 	case "debug":
 		o.Debug, o.Foreground = true, true
 	case "ro":
-		o.ReadOnly = true
+		o.Flags.ReadOnly = true
 	case "rw":
-		o.ReadOnly = false
+		o.Flags.ReadOnly = false
 	case "nosuid":
 		o.Flags.NoSuid = true
 	case "suid":

@@ -30,10 +30,7 @@ type Options struct {
 
 	Foreground bool
 	Debug      bool
-	// ReadOnly is -o ro: the union takes no writes; an upperdir is then
-	// served as the topmost lower layer.
-	ReadOnly bool
-	// Flags are the per-mount flags asked for (nosuid, nodev, noexec).
+	// Flags are the per-mount flags asked for (ro, nosuid, nodev, noexec).
 	Flags MountFlags
 
 	Help, Version bool
@@ -45,6 +42,9 @@ type Options struct {
 // MountFlags are the VFS per-mount flags nook-overlayfs applies after
 // mounting, as fuse-overlayfs gets them from libfuse.
 type MountFlags struct {
+	// ReadOnly is -o ro: the union takes no writes, and an upperdir is
+	// served as its topmost lower layer.
+	ReadOnly              bool
 	NoSuid, NoDev, NoExec bool
 }
 

@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "mount.fuse3 with ro and nodev",
 			args: []string{"overlay", "/mnt", "-o", "ro,nodev,lowerdir=/l,suid"},
-			want: Options{Lowers: []string{"/l"}, Mountpoint: "/mnt", Source: "overlay", ReadOnly: true, Flags: MountFlags{NoDev: true}},
+			want: Options{Lowers: []string{"/l"}, Mountpoint: "/mnt", Source: "overlay", Flags: MountFlags{ReadOnly: true, NoDev: true}},
 		},
 		{
 			name: "fsname wins over SOURCE",
