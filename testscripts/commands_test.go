@@ -11,6 +11,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/internal/cli/mountinfo"
 )
 
 // waitLimit bounds every wait of a script for the kernel or a process: a
@@ -68,15 +70,15 @@ func cmdMounted(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: mounted DIR")
 	}
 	dir := ts.MkAbs(args[0])
-	m, ok, err := mountAt(dir)
+	m, ok, err := mountinfo.At(dir)
 	ts.Check(err)
 	switch {
 	case neg && ok:
-		ts.Fatalf("%s is mounted: %s %s %s", args[0], m.fstype, m.source, m.options)
+		ts.Fatalf("%s is mounted: %s %s %s", args[0], m.FSType, m.Source, m.Options)
 	case !neg && !ok:
 		ts.Fatalf("%s is not a mount point", args[0])
 	case ok:
-		fmt.Fprintf(ts.Stdout(), "%s %s %s\n", m.fstype, m.source, m.options)
+		fmt.Fprintf(ts.Stdout(), "%s %s %s\n", m.FSType, m.Source, m.Options)
 	}
 }
 

@@ -1,7 +1,6 @@
 package testscripts
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -11,66 +10,9 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/internal/cli/mountinfo"
 )
-
-// mount is one line of /proc/self/mountinfo.
-type mount struct {
-	point, fstype, source, options string
-}
-
-// mounts lists this mount namespace's mounts, in mount order.
-func mounts() ([]mount, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	var ms []mount
-	s := bufio.NewScanner(bytes.NewReader(b))
-	s.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for s.Scan() {
-		// "36 35 98:0 /root /mnt rw,noatime master:1 - ext3 /dev/root rw,errors=continue"
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 6 || len(g) < 2 {
-			continue
-		}
-		ms = append(ms, mount{point: unescapeOctal(f[4]), options: f[5], fstype: g[0], source: unescapeOctal(g[1])})
-	}
-	return ms, s.Err()
-}
-
-// mountAt returns the topmost mount at dir.
-func mountAt(dir string) (mount, bool, error) {
-	ms, err := mounts()
-	if err != nil {
-		return mount{}, false, err
-	}
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].point == dir {
-			return ms[i], true, nil
-		}
-	}
-	return mount{}, false, nil
-}
-
-// unescapeOctal undoes the kernel's \NNN escapes in mountinfo.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
 
 // daemons returns the pids of nook-overlayfs processes started by the
 // script whose $WORK is work: the script's environment, which they all
@@ -107,13 +49,13 @@ func daemons(work string) []int {
 // leftovers lists the mounts under work and the nook-overlayfs processes
 // of work's script.
 func leftovers(work string) (mountPoints []string, pids []int, err error) {
-	ms, err := mounts()
+	ms, err := mountinfo.Read()
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, m := range ms {
-		if strings.HasPrefix(m.point, work+"/") {
-			mountPoints = append(mountPoints, m.point)
+		if strings.HasPrefix(m.Point, work+"/") {
+			mountPoints = append(mountPoints, m.Point)
 		}
 	}
 	return mountPoints, daemons(work), nil

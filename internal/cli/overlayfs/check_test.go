@@ -130,9 +130,3 @@ func TestCheckWorkdirOnOtherFilesystem(t *testing.T) {
 		t.Fatalf("check = %v, want the different-filesystem error with its fix", err)
 	}
 }
-
-func TestMountinfoUnescape(t *testing.T) {
-	if got := unescapeMountinfo(`/a\040b\134c`); got != `/a b\c` {
-		t.Errorf("unescapeMountinfo = %q", got)
-	}
-}

@@ -1,13 +1,13 @@
 package overlayfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/internal/cli/mountinfo"
 )
 
 // applyFlags sets the per-mount flags ro, nosuid, nodev and noexec on the
@@ -55,30 +55,15 @@ func applyFlags(mp string, f MountFlags) error {
 // mountFlags returns the per-mount flags of the topmost mount at mp, as
 // mount(2) takes them.
 func mountFlags(mp string) (uintptr, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	m, ok, err := mountinfo.At(mp)
 	if err != nil {
 		return 0, fmt.Errorf("read mount flags of %s: %w", mp, err)
 	}
-	defer f.Close()
-	var opts string
-	found := false
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for s.Scan() {
-		// "36 35 98:0 /root /mnt rw,noatime master:1 - ext3 ..."
-		fields := strings.Fields(s.Text())
-		if len(fields) >= 6 && unescapeMountinfo(fields[4]) == mp {
-			opts, found = fields[5], true // the last one is on top
-		}
-	}
-	if err := s.Err(); err != nil {
-		return 0, fmt.Errorf("read mount flags of %s: %w", mp, err)
-	}
-	if !found {
+	if !ok {
 		return 0, fmt.Errorf("read mount flags of %s: not a mount point", mp)
 	}
 	var flags uintptr
-	for _, o := range strings.Split(opts, ",") {
+	for _, o := range strings.Split(m.Options, ",") {
 		switch o {
 		case "ro":
 			flags |= unix.MS_RDONLY
@@ -97,22 +82,4 @@ func mountFlags(mp string) (uintptr, error) {
 		}
 	}
 	return flags, nil
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space) that the
-// kernel writes in mountinfo paths.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1:i+4]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
