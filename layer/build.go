@@ -96,6 +96,10 @@ func (b *builder) add(e *tarEntry) error {
 		return nil
 	}
 	dir, base := splitDir(e.path)
+	if strings.HasPrefix(dir, whPrefix) || strings.Contains(dir, "/"+whPrefix) {
+		b.dropped++ // checked before any parent is made for it
+		return nil
+	}
 	if strings.HasPrefix(base, whPrefix) {
 		return b.addWhiteout(dir, base, e)
 	}

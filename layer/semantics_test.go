@@ -226,6 +226,7 @@ func TestWhiteouts(t *testing.T) {
 		file("x/.wh..wh.aufs", ""). // likewise
 		file("y/.wh.", "").         // no name: dropped
 		file(".wh.sub/file", "").   // a whiteout name as a directory: dropped
+		file("p/q/.wh.r/s", "").    // likewise, deeper, and no parents made
 		file("z/.wh.keep", "").     // real entry after its whiteout:
 		file("z/keep", "real").     //   the real one stays
 		file("z/other", "real").    // whiteout after the real entry:
@@ -254,8 +255,10 @@ func TestWhiteouts(t *testing.T) {
 		t.Errorf("usr/share %+v", e)
 	}
 	absent(t, l, "x/.wh..wh.aufs")
+	absent(t, l, "p")
 	absent(t, l, ".wh.sub")
 	absent(t, l, "sub")
+	absent(t, l, "x/.wh..wh.aufs")
 	if got := content(t, l, "z/keep"); got != "real" {
 		t.Errorf("z/keep = %q", got)
 	}
@@ -268,10 +271,10 @@ func TestWhiteouts(t *testing.T) {
 	if _, e := must(t, l, "v"); e.Kind != KindDir || !e.Opaque || !e.Implicit {
 		t.Errorf("v %+v, want an implicit opaque directory", e)
 	}
-	// Dropped: plnk, aufs, ".wh.", .wh.sub/file, the whiteouts of z/keep,
-	// z/other, w and v.
-	if info.Dropped != 8 {
-		t.Errorf("dropped %d, want 8; have %v", info.Dropped, paths(l))
+	// Dropped: plnk, aufs, ".wh.", .wh.sub/file, p/q/.wh.r/s, the whiteouts
+	// of z/keep, z/other, w and v.
+	if info.Dropped != 9 {
+		t.Errorf("dropped %d, want 9; have %v", info.Dropped, paths(l))
 	}
 }
 

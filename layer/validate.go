@@ -133,7 +133,7 @@ func (l *Layer) checkEntries() error {
 		}
 		name := l.strs[no : no+nl]
 		if id > 0 {
-			if !validName(string(name)) {
+			if !validName(l.str(no, nl)) {
 				return bad("name")
 			}
 			if id > 1 && le.Uint32(l.rec(ID(id - 1))[eParent:]) == parent &&
