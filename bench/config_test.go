@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,4 +86,25 @@ func treeStats(root string) (dirs, files, links int, size int64, err error) {
 		return 0, 0, 0, 0, fmt.Errorf("walk %s: %w", root, err)
 	}
 	return dirs, files, links, size, nil
+}
+
+// reportLoad reports the 1-minute load average as a metric of every
+// result: this machine is shared, and benchtable flags a run measured
+// while other work competed for the cores.
+func reportLoad(b *testing.B) {
+	if l, err := loadAvg(); err == nil {
+		b.ReportMetric(l, "load1")
+	}
+}
+
+func loadAvg() (float64, error) {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("parse /proc/loadavg: %q", raw)
+	}
+	return strconv.ParseFloat(f[0], 64)
 }

@@ -59,4 +59,5 @@ func timeInFreshDir(b *testing.B, e *env, f func(dir string) error) {
 			b.Fatal(fmt.Errorf("remove %s: %w", dir, err))
 		}
 	}
+	reportLoad(b)
 }

@@ -89,6 +89,7 @@ func measure(b *testing.B, e *env, w workload, p peer) {
 	if peak > 0 {
 		b.ReportMetric(peak, "peak-rss-MiB")
 	}
+	reportLoad(b)
 }
 
 // mustMount mounts p, and unmounts it at the end of the benchmark if a

@@ -4,7 +4,9 @@
 // per workload, the median of each peer, and ratio columns marked against
 // issue 2's targets.
 //
-//	go test -run '^$' -bench . -benchtime 1x -count 5 -timeout 60m ./bench/ | tee bench.out
+//	for i in 1 2 3 4 5; do
+//	  go test -run '^$' -bench . -benchtime 1x -count 1 -timeout 60m ./bench/
+//	done | tee bench.out
 //	go run ./bench/cmd/benchtable < bench.out > docs/BENCHMARKS.md
 package main
 
@@ -15,10 +17,15 @@ import (
 )
 
 // defaultCommand is what make bench runs; -command overrides it when the
-// table comes from another command line.
+// table comes from another command line. Five separate runs rather than
+// -count 5: go test repeats each benchmark -count times in a row, so one
+// run would measure a workload's peers minutes apart; separate runs take
+// turns between peers and spread any background load over all of them.
 const defaultCommand = `make bench
 # which runs:
-go test -run '^$' -bench . -benchtime 1x -count 5 -timeout 60m ./bench/ | tee bench.out
+for i in 1 2 3 4 5; do
+  go test -run '^$' -bench . -benchtime 1x -count 1 -timeout 60m ./bench/
+done | tee bench.out
 go run ./bench/cmd/benchtable < bench.out > docs/BENCHMARKS.md`
 
 func main() {

@@ -65,6 +65,7 @@ func render(w io.Writer, res *results, command string) {
 	p("- **peers**: `kernel-overlay` is `mount -t overlay -o userxattr`; `fuse-overlayfs` is Debian's\n")
 	p("  binary with its default options; `nook-dir` is `nook-overlayfs` over the layers as directories,\n")
 	p("  `nook-tar` over the same layers as indexed tars (`layer.Create`).\n\n")
+	renderLoad(w, res)
 	p("Not like for like, and why:\n\n")
 	p("- copy-up: kernel overlayfs fsyncs the file it copies up (unless mounted `volatile`); the FUSE\n")
 	p("  unions need not, so they can beat the kernel there.\n")
@@ -354,4 +355,30 @@ func sampleCounts(res *results) string {
 		return fmt.Sprintf("%d runs", lo)
 	}
 	return fmt.Sprintf("%d to %d runs", lo, hi)
+}
+
+// renderLoad says how busy the machine was while measuring (the load1
+// metric of every result), and warns when other work competed for it.
+func renderLoad(w io.Writer, res *results) {
+	var all []sample
+	for _, ss := range res.samples {
+		all = append(all, ss...)
+	}
+	get := metricOf("load1")
+	med, ok := median(all, get)
+	if !ok {
+		return
+	}
+	hi := 0.0
+	for _, s := range all {
+		if v, ok := get(s); ok {
+			hi = max(hi, v)
+		}
+	}
+	fmt.Fprintf(w, "Load while measuring (1-minute load average after each result): median %.1f, max %.1f.\n", med, hi)
+	if res.procs > 0 && hi > float64(res.procs)+1 {
+		fmt.Fprintf(w, "**Other work competed for the %d cores during this run: the times are inflated, and unevenly, "+
+			"since the load changed while the peers took their turns. Re-run on an idle machine before drawing conclusions.**\n", res.procs)
+	}
+	fmt.Fprintln(w)
 }
