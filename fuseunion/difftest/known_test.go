@@ -21,7 +21,15 @@ import (
 //     one of its names is copied up, and keeps showing the lower nlink after
 //     one name is unlinked. nook keeps the group's identity. So identity and
 //     nlink are compared only for link groups the kernel has not yet touched
-//     (taint); nook's stronger behaviour is asserted in TestNookHardlink*.
+//     (taint), and for those names only the type is compared; nook's
+//     stronger behaviour is asserted in TestNookHardlink* and by
+//     selfConsistent. The same holds for a new link to any file that came
+//     from a lower layer, even after its copy-up: the kernel shows the old
+//     name with the lower st_ino and the new one with the upper st_ino.
+//     A rename between two names of one such group is a successful no-op on
+//     nook (POSIX: same inode) but a real rename on the kernel, whose
+//     names are separate inodes underneath; the generator does not make
+//     those (sameFile), TestNookHardlinkRenameOntoItself asserts nook's.
 //  3. Names starting with ".wh." and 0:0 character devices: nook refuses
 //     them with EPERM, because its upper uses OCI whiteouts. The generator
 //     never makes them; TestNookRefusesWhiteoutNames asserts the EPERM.
@@ -231,19 +239,50 @@ func lowerOnly(upper, p string) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
 }
 
+// sameFile reports whether o renames between two names that nook treats as
+// one inode and the kernel may not: names sharing st_ino on the kernel
+// (a lower hardlink group) or names of groups the kernel has split.
+func (r *runner) sameFile(o op) bool {
+	if o.Kind != "rename" {
+		return false
+	}
+	ids := identsAt(r.ref.root, []string{o.P, o.Q})
+	a, okA := ids[o.P]
+	b, okB := ids[o.Q]
+	if !okA || !okB || isDir(r.ref.root, o.P) || isDir(r.ref.root, o.Q) {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	for _, t := range r.taints {
+		if t.ref[a] && t.ref[b] {
+			return true
+		}
+	}
+	return false
+}
+
 // groupsTouched returns the reference paths whose identity the kernel may
 // stop reporting faithfully because of o (difference 2): every name of a
 // lower hardlink group one of whose names o mutates, and, when all is
 // true, every name of any hardlink group with a name inside the
 // directories o moves (the mv emulation copies them).
-func groupsTouched(ref *mount, o op, moved []string) ([]string, error) {
+// created holds the identities of files the ops made in the upper layer.
+func groupsTouched(ref *mount, o op, moved []string, created map[ident]bool) ([]string, error) {
 	var seeds []string
 	for _, p := range mutates(o) {
 		var st unix.Stat_t
-		if unix.Lstat(join(ref.root, p), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR || st.Nlink < 2 {
+		if unix.Lstat(join(ref.root, p), &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			continue
 		}
-		if lowerOnly(ref.upper, p) {
+		switch {
+		case st.Nlink > 1 && lowerOnly(ref.upper, p):
+			seeds = append(seeds, p)
+		case o.Kind == "link" && !created[ident{st.Dev, st.Ino}]:
+			// A new name for a file that came from a lower layer: the
+			// kernel keeps reporting the lower st_ino for the old name
+			// and the upper one for the new name.
 			seeds = append(seeds, p)
 		}
 	}

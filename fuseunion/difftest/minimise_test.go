@@ -23,7 +23,14 @@ type shrinker struct {
 
 func (s *shrinker) fails(l *layers, ops []op) bool {
 	s.trials++
-	mm, err := replay(l, s.b, s.cand, ops, 1)
+	// Trees are compared after every op for short lists only; a
+	// difference in a tree usually persists to the end, where it is
+	// always compared.
+	every := 0
+	if len(ops) <= 40 {
+		every = 1
+	}
+	mm, err := replay(l, s.b, s.cand, ops, every)
 	if err != nil {
 		s.t.Logf("replay while minimising: %v", err)
 		return false

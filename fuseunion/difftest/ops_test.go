@@ -247,10 +247,11 @@ func init() {
 			return strings.Join(names, ","), unwrapPathErr(err)
 		},
 		"readdir": func(root string, o op) (string, error) {
-			f, err := os.Open(join(root, o.P))
+			fd, err := unix.Open(join(root, o.P), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 			if err != nil {
 				return "", err
 			}
+			f := os.NewFile(uintptr(fd), o.P)
 			defer f.Close()
 			ents, err := f.ReadDir(-1)
 			if err != nil {

@@ -1,14 +1,26 @@
 package difftest
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nookrun/nook/layer"
 )
 
-// indexLayerTar indexes an OCI layer tar with the layer package and returns
-// the path of the indexed .tar (its .idx beside it).
-//
-// Placeholder until package layer lands: the nook-tar candidate fails with
-// this error instead of being skipped, so nobody mistakes it for coverage.
+// indexLayerTar indexes the OCI layer tar at tarPath with the layer package
+// into storeDir and returns the path of the indexed .tar (its .idx beside it).
 func indexLayerTar(tarPath, storeDir string) (string, error) {
-	return "", errors.New("package layer has no Create yet: cannot index the layer tar")
+	f, err := os.Open(tarPath)
+	if err != nil {
+		return "", fmt.Errorf("open layer tar: %w", err)
+	}
+	defer f.Close()
+	info, err := layer.Create(context.Background(), f, storeDir)
+	if err != nil {
+		return "", fmt.Errorf("index layer tar %s: %w", tarPath, err)
+	}
+	return filepath.Join(storeDir, strings.TrimPrefix(info.DiffID, "sha256:")+".tar"), nil
 }
