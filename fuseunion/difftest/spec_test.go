@@ -152,16 +152,18 @@ func (r *fieldReader) known(keys ...string) {
 	}
 }
 
-// timespec is "SEC.NSEC" in the text format.
+// timespec is "SEC.FRACTION" in the text format, e.g. 1100000000.123456789.
 func parseTimespec(s string) (sec, nsec int64, err error) {
 	a, b, ok := strings.Cut(s, ".")
 	if sec, err = strconv.ParseInt(a, 10, 64); err != nil {
 		return 0, 0, fmt.Errorf("time %q: %w", s, err)
 	}
 	if ok {
-		if nsec, err = strconv.ParseInt(b, 10, 64); err != nil || nsec < 0 || nsec > 999999999 {
-			return 0, 0, fmt.Errorf("time %q: bad nanoseconds", s)
+		// A decimal fraction: ".5" is half a second.
+		if len(b) == 0 || len(b) > 9 || strings.Trim(b, "0123456789") != "" {
+			return 0, 0, fmt.Errorf("time %q: want SEC.FRACTION with up to 9 digits", s)
 		}
+		nsec, _ = strconv.ParseInt(b+strings.Repeat("0", 9-len(b)), 10, 64)
 	}
 	return sec, nsec, nil
 }
