@@ -31,12 +31,14 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 			return fs.ToErrno(err)
 		}
 		n.u.fillUpperAttr(&st, ino, &out.Attr)
+		s.fixDirNlink(&out.Attr)
 		return 0
 	}
 	if len(s.lowers) == 0 {
 		return syscall.ESTALE
 	}
 	fillLowerAttr(&s.le, ino, &out.Attr)
+	s.fixDirNlink(&out.Attr)
 	if orphan {
 		out.Nlink = 0 // unlinked but still open, as on any local filesystem
 	}

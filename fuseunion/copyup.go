@@ -66,6 +66,34 @@ func (u *union) copyUp(n *node, data bool) syscall.Errno {
 	return 0
 }
 
+// keepParentTimes records the times of path's upper parent and returns a
+// function that puts them back: a copy-up is not a change of the parent
+// (overlayfs restores them too).
+func (u *union) keepParentTimes(path string) func() {
+	dir, _ := splitPath(path)
+	return u.keepTimes(dir)
+}
+
+// keepTimes records the times of upper directory dir and returns a function
+// that puts them back.
+func (u *union) keepTimes(dir string) func() {
+	st, err := u.upperStat(dir)
+	if err != nil {
+		return func() {}
+	}
+	return func() {
+		ts := []unix.Timespec{st.Atim, st.Mtim}
+		if dir == "" {
+			unix.UtimesNanoAt(unix.AT_FDCWD, fdPath(u.upper), ts, 0)
+			return
+		}
+		if a, err := beneath(u.upper, dir); err == nil {
+			unix.UtimesNanoAt(a.fd, a.name, ts, unix.AT_SYMLINK_NOFOLLOW)
+			a.close()
+		}
+	}
+}
+
 // copyUpDir creates directory path in the upper with its lower metadata.
 func (u *union) copyUpDir(path string, s *nstate, ino uint64) error {
 	a, err := beneath(u.upper, path)
@@ -73,6 +101,7 @@ func (u *union) copyUpDir(path string, s *nstate, ino uint64) error {
 		return err
 	}
 	defer a.close()
+	defer u.keepParentTimes(path)()
 	le := &s.le
 	if err := unix.Mkdirat(a.fd, a.name, hostDirMode(le.mode)); err != nil && err != unix.EEXIST {
 		return err
@@ -130,6 +159,7 @@ func (u *union) copyUpFile(path string, s *nstate, ino uint64, data bool) (err e
 		return err
 	}
 	defer a.close()
+	defer u.keepParentTimes(path)()
 	if err := unix.Renameat(u.work, tmp, a.fd, a.name); err != nil {
 		return err
 	}
@@ -207,7 +237,9 @@ func (u *union) copyUpLinks(path string, lr layerRef, le *lentry, a at) error {
 		if err != nil {
 			return err
 		}
+		restore := u.keepParentTimes(q)
 		err = unix.Linkat(a.fd, a.name, qa.fd, qa.name, 0)
+		restore()
 		qa.close()
 		if err != nil {
 			return err

@@ -30,6 +30,12 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		if errno != 0 {
 			return nil, 0, errno
 		}
+		if flags&syscall.O_TRUNC != 0 {
+			if errno := n.u.killPriv(fd); errno != 0 {
+				unix.Close(fd)
+				return nil, 0, errno
+			}
+		}
 		return n.newUpperFile(fd), fuse.FOPEN_KEEP_CACHE, 0
 	}
 	lr := s.top
@@ -64,6 +70,27 @@ func (u *union) openUpper(path string, flags uint32) (int, syscall.Errno) {
 		return -1, fs.ToErrno(err)
 	}
 	return fd, 0
+}
+
+// killPriv clears setuid, and setgid on a group-executable file, after an
+// O_TRUNC open. With atomic O_TRUNC the kernel leaves this to the server;
+// it would clear them for any caller without CAP_FSETID in the initial user
+// namespace, which a container never has.
+func (u *union) killPriv(fd int) syscall.Errno {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fs.ToErrno(err)
+	}
+	m := u.metaOf(&st)
+	kill := uint32(unix.S_ISUID)
+	if m.Mode&unix.S_IXGRP != 0 {
+		kill |= unix.S_ISGID
+	}
+	if m.Mode&kill == 0 || m.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0
+	}
+	m.Mode &^= kill
+	return fs.ToErrno(u.recordMeta(&st, m))
 }
 
 func (n *node) newUpperFile(fd int) *upperFile {

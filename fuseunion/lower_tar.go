@@ -40,7 +40,25 @@ func (t *tarLower) hostFd() int  { return t.fd }
 func (t *tarLower) entry(id layer.ID) lentry {
 	var e layer.Entry
 	t.l.Entry(id, &e)
-	return lentryOf(&e)
+	le := lentryOf(&e)
+	if le.kind == kindDir {
+		le.nlink = 2 + t.subdirs(id)
+	}
+	return le
+}
+
+// subdirs counts a directory's subdirectories, for its link count.
+func (t *tarLower) subdirs(id layer.ID) uint32 {
+	first, n := t.l.Children(id)
+	var e layer.Entry
+	var c uint32
+	for i := 0; i < n; i++ {
+		t.l.Entry(first+layer.ID(i), &e)
+		if e.Kind == layer.KindDir {
+			c++
+		}
+	}
+	return c
 }
 
 func lentryOf(e *layer.Entry) lentry {
@@ -58,9 +76,6 @@ func lentryOf(e *layer.Entry) lentry {
 		rdev:     e.Rdev,
 		nlink:    e.Nlink,
 		ident:    uint64(e.Inode),
-	}
-	if le.kind == kindDir {
-		le.nlink = 2
 	}
 	return le
 }

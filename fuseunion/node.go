@@ -223,6 +223,14 @@ func (u *union) lookupIn(dirPath string, ps *nstate, name string) (nstate, sysca
 	return s, 0
 }
 
+// fixDirNlink reports a merged directory's link count as 1 ("unknown"),
+// as overlayfs does: its subdirectories are spread over layers.
+func (s *nstate) fixDirNlink(a *fuse.Attr) {
+	if s.kind == kindDir && (len(s.lowers) > 1 || (s.upper && len(s.lowers) > 0)) {
+		a.Nlink = 1
+	}
+}
+
 // lowersHave reports whether a lower of directory ps shows name.
 func (u *union) lowersHave(ps *nstate, name string) bool {
 	for _, lr := range ps.lowers {
@@ -266,6 +274,7 @@ func (u *union) childInode(ctx context.Context, parent *node, path string, s nst
 		ino = u.lowerIno(s.top.layer, s.le.ident)
 		fillLowerAttr(&s.le, ino, &out.Attr)
 	}
+	s.fixDirNlink(&out.Attr)
 	child := parent.NewInode(ctx, u.newNode(s), fs.StableAttr{Mode: s.kind.typeBits(), Ino: ino})
 	cn := child.Operations().(*node)
 	if cn.gen != u.gen.Load() || (s.upper && !cn.st.upper) {

@@ -159,10 +159,16 @@ func (u *union) makePureUpper(child *fs.Inode, path string, s *nstate) syscall.E
 		if err := u.copyUpTree(path, s); err != nil {
 			return fs.ToErrno(err)
 		}
-		if errno := u.markOpaque(path); errno != 0 {
+		restore := u.keepTimes(path)
+		errno := u.markOpaque(path)
+		restore()
+		if errno != 0 {
 			return errno
 		}
 		u.gen.Add(1) // every node under it now lives in the upper only
+		if child != nil {
+			invalidateDirAttrs(child)
+		}
 		s.upper, s.lowers = true, nil
 		return 0
 	}
@@ -192,12 +198,27 @@ func (u *union) makePureUpper(child *fs.Inode, path string, s *nstate) syscall.E
 	return 0
 }
 
+// invalidateDirAttrs tells the kernel to drop the cached attributes of a
+// directory and the directories under it that it knows: once copied up
+// whole they are no longer merged, so their link counts changed without an
+// operation on them. (Offset -1 leaves the page cache alone.)
+func invalidateDirAttrs(in *fs.Inode) {
+	if !in.IsDir() {
+		return
+	}
+	in.NotifyContent(-1, 0)
+	for _, ch := range in.Children() {
+		invalidateDirAttrs(ch)
+	}
+}
+
 // opaqueIfHidden makes a moved directory opaque when it lands where a lower
 // has the name, so the lower's entries stay hidden there.
 func (u *union) opaqueIfHidden(path string, s *nstate, hidden bool) syscall.Errno {
 	if s.kind != kindDir || !hidden {
 		return 0
 	}
+	defer u.keepTimes(path)()
 	return u.markOpaque(path)
 }
 
@@ -224,6 +245,8 @@ func (u *union) copyUpTree(path string, s *nstate) error {
 		}
 		s.upper = true
 	}
+	// Filling the copy is not a change of the directory.
+	defer u.keepTimes(path)()
 	var names []string
 	if errno := u.listDir(path, s, func(name string, k kind, ino uint64) bool {
 		names = append(names, name)
