@@ -13,7 +13,7 @@ import (
 //
 //	go test ./fuseunion/difftest/ -run Random -args -difftest.seeds=50 -difftest.ops=2000
 var (
-	flagSeeds      = flag.Int("difftest.seeds", 6, "random seeds to run (seeds first..first+N-1)")
+	flagSeeds      = flag.Int("difftest.seeds", 12, "random seeds to run (seeds first..first+N-1)")
 	flagFirstSeed  = flag.Int64("difftest.seed", 1, "first random seed")
 	flagOps        = flag.Int("difftest.ops", 500, "ops per random seed")
 	flagCheckEvery = flag.Int("difftest.check", 25, "compare whole trees every N ops (and at the end)")
