@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,7 +22,10 @@ type sample struct {
 
 // results is everything read from go test -bench output.
 type results struct {
-	config  []keyValue // "key: value" lines, first value of each key, in order
+	// config holds the "key: value" lines in order of first appearance;
+	// a key whose value changed between runs (the commit, the load) keeps
+	// every distinct value, joined with "; ".
+	config  []keyValue
 	samples map[cell][]sample
 	// notes say why a cell has no samples (skips and failures); general
 	// holds failures above any cell (a benchmark's setup).
@@ -48,7 +52,7 @@ func parse(r io.Reader) (*results, error) {
 		rows:    map[string][]string{},
 		cols:    map[string][]string{},
 	}
-	seenKey := map[string]bool{}
+	keyAt := map[string]int{}
 	// After a "--- SKIP:" or "--- FAIL:" line, the indented lines that
 	// follow are its messages: 4 spaces start one, 8 continue it.
 	var block struct {
@@ -103,9 +107,8 @@ func parse(r io.Reader) (*results, error) {
 				block.c, block.general = c, false
 			}
 		default:
-			if m := configLine.FindStringSubmatch(text); m != nil && !seenKey[m[1]] {
-				seenKey[m[1]] = true
-				res.config = append(res.config, keyValue{m[1], m[2]})
+			if m := configLine.FindStringSubmatch(text); m != nil {
+				res.addConfig(keyAt, m[1], m[2])
 			}
 		}
 	}
@@ -159,6 +162,19 @@ func (res *results) cellOf(name string) (cell, bool) {
 	res.rows[c.group] = appendNew(res.rows[c.group], c.row)
 	res.cols[c.group] = appendNew(res.cols[c.group], c.col)
 	return c, true
+}
+
+func (res *results) addConfig(keyAt map[string]int, key, value string) {
+	i, ok := keyAt[key]
+	if !ok {
+		keyAt[key] = len(res.config)
+		res.config = append(res.config, keyValue{key, value})
+		return
+	}
+	kv := &res.config[i]
+	if !slices.Contains(strings.Split(kv.value, "; "), value) {
+		kv.value += "; " + value
+	}
 }
 
 func (res *results) addNote(c cell, msg string) {

@@ -72,6 +72,10 @@ func render(w io.Writer, res *results, command string) {
 	p("- layer indexing: `layer.Create` fsyncs the tar copy and the index it writes; `tar -x` syncs nothing.\n")
 	p("- noise: this is a 2-core VM; single runs of the short walks vary by tens of percent, so compare\n")
 	p("  ratios within one run and only trust medians.\n\n")
+	p("The rootfs, the data layer and the tar to extract are built once and cached in\n")
+	p("`$XDG_CACHE_HOME/nook-bench/v1` (default `~/.cache/nook-bench/v1`); the unpacked rootfs there belongs\n")
+	p("to subordinate ids, so remove it from a user namespace (`podman unshare rm -rf ~/.cache/nook-bench`).\n")
+	p("`nook-overlayfs` and the layer indexes are rebuilt from the checkout on every run.\n\n")
 	p("Setup:\n\n")
 	if res.procs > 0 {
 		p("- GOMAXPROCS (cores): %d\n", res.procs)
