@@ -103,18 +103,24 @@ func (b *builder) add(e *tarEntry) error {
 	if strings.HasPrefix(base, whPrefix) {
 		return b.addWhiteout(dir, base, e)
 	}
-	parent, ok, err := b.ensureDir(dir)
-	if err != nil || !ok {
-		return err
-	}
-	kind, ino := e.kind, int32(-1)
+	// A hardlink's target is found before any parent is made for the
+	// link, so that a link that is dropped leaves nothing behind.
+	target := int32(-1)
 	if e.link {
 		t, ok := b.resolve(e.target)
 		if !ok || b.nodes[t].kind == KindDir || b.nodes[t].kind == KindWhiteout {
 			b.dropped++
 			return nil
 		}
-		kind, ino = b.nodes[t].kind, b.nodes[t].ino
+		target = t
+	}
+	parent, ok, err := b.ensureDir(dir)
+	if err != nil || !ok {
+		return err
+	}
+	kind, ino := e.kind, int32(-1)
+	if e.link {
+		kind, ino = b.nodes[target].kind, b.nodes[target].ino
 		b.inodes[ino].applyLink(&e.in)
 	} else {
 		ino = b.newInode(e.in)
@@ -185,7 +191,7 @@ func (b *builder) addWhiteout(dir, base string, e *tarEntry) error {
 		o := &b.nodes[old]
 		switch o.kind {
 		case KindWhiteout:
-			o.ino = b.newInode(e.in) // a repeated whiteout: last wins
+			// A repeated whiteout: nothing to change.
 		case KindDir:
 			o.opaque = true
 			b.dropped++

@@ -20,6 +20,7 @@ const (
 // for an entry the index refuses (counted as dropped); skip is true for a
 // header that is no entry at all (a PAX global header).
 func entryOf(h *tar.Header) (e tarEntry, ok, skip bool) {
+	known := true
 	switch h.Typeflag {
 	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
 		e.kind = KindReg
@@ -38,10 +39,18 @@ func entryOf(h *tar.Header) (e tarEntry, ok, skip bool) {
 	case tar.TypeXGlobalHeader:
 		return e, false, true
 	default:
-		return e, false, false // volume labels, multi-volume parts, vendor types
+		known = false // volume labels, multi-volume parts, vendor types
 	}
 	var clean bool
 	if e.path, clean = cleanName(h.Name); !clean {
+		return e, false, false
+	}
+	if _, base := splitDir(e.path); strings.HasPrefix(base, whPrefix) {
+		// A whiteout is its name alone, whatever type and attributes its
+		// header has, as containerd applies it.
+		return tarEntry{path: e.path}, true, false
+	}
+	if !known {
 		return e, false, false
 	}
 	if e.link {

@@ -209,3 +209,12 @@ func TestEntryLimit(t *testing.T) {
 		t.Fatal("deep name under the limit accepted")
 	}
 }
+
+func TestInsecurePathGodebug(t *testing.T) {
+	// With archive/tar's strict mode on, names are still taken and cleaned.
+	t.Setenv("GODEBUG", "tarinsecurepath=0")
+	l, _, _ := create(t, newTar(t).file("../../escape", "x").bytes())
+	if got := content(t, l, "escape"); got != "x" {
+		t.Fatalf("escape = %q", got)
+	}
+}

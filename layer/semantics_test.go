@@ -111,14 +111,16 @@ func TestHardlinks(t *testing.T) {
 		link("bin/missing", "bin/nothere").
 		link("bin/todir", "bin").
 		link("bin/early", "bin/late").
+		link("newdir/x", "bin/nothere"). // dropped, and no newdir made for it
 		file("bin/late", "late").
 		symlink("sym", "bin/a").
 		link("symlink-link", "sym").
 		bytes()
 	l, info, _ := create(t, data)
-	if info.Dropped != 3 {
-		t.Errorf("dropped %d, want 3 (missing, directory and later targets)", info.Dropped)
+	if info.Dropped != 4 {
+		t.Errorf("dropped %d, want 4 (missing, directory and later targets)", info.Dropped)
 	}
+	absent(t, l, "newdir")
 	absent(t, l, "bin/missing")
 	absent(t, l, "bin/todir")
 	absent(t, l, "bin/early")
@@ -338,5 +340,24 @@ func TestSparseHandMade(t *testing.T) {
 				t.Fatalf("left behind %v", got)
 			}
 		})
+	}
+}
+
+func TestWhiteoutIsItsNameAlone(t *testing.T) {
+	// Whatever the type or attributes of a .wh. entry, it is a whiteout.
+	data := newTar(t).
+		link(".wh.a", ".").
+		add(&tar.Header{Typeflag: tar.TypeSymlink, Name: ".wh.b"}, "").
+		add(&tar.Header{Typeflag: 'V', Name: ".wh.c"}, "").
+		add(&tar.Header{Typeflag: tar.TypeDir, Name: ".wh.d/", Uid: -1}, "").
+		bytes()
+	l, info, _ := create(t, data)
+	for _, p := range []string{"a", "b", "c", "d"} {
+		if _, e := must(t, l, p); e.Kind != KindWhiteout {
+			t.Errorf("%s: %+v", p, e)
+		}
+	}
+	if info.Dropped != 0 {
+		t.Errorf("dropped %d", info.Dropped)
 	}
 }
