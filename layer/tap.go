@@ -63,6 +63,34 @@ func (t *tap) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Seek lets archive/tar skip an entry's data without copying it: only
+// forward moves from the current position are possible, and the skipped
+// bytes still reach the sink whole. A skip that runs past the end of the
+// stream fails with io.ErrUnexpectedEOF.
+func (t *tap) Seek(offset int64, whence int) (int64, error) {
+	if whence != io.SeekCurrent || offset < 0 {
+		return t.pos, errors.New("tap: only forward seeks from the current position")
+	}
+	for offset > 0 {
+		if len(t.cur) == 0 {
+			if t.err != nil {
+				if t.err == io.EOF {
+					return t.pos, io.ErrUnexpectedEOF
+				}
+				return t.pos, t.err
+			}
+			t.refill()
+			continue
+		}
+		n := int(min(offset, int64(len(t.cur))))
+		t.capture(t.cur[:n])
+		t.cur = t.cur[n:]
+		t.pos += int64(n)
+		offset -= int64(n)
+	}
+	return t.pos, nil
+}
+
 // capture keeps the part of b (which starts at t.pos) at offsets >= capFrom.
 func (t *tap) capture(b []byte) {
 	end := t.pos + int64(len(b))
