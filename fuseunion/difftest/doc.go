@@ -19,6 +19,23 @@
 //	gen_test.go       random op generation from the reference's current tree
 //	snapshot_test.go  tree snapshots and their comparison
 //	known_test.go     the deliberate differences from kernel overlayfs, encoded
+//	tarindex_test.go  indexes a layer tar with package layer
 //	runner_test.go    lock-step execution on the reference and the candidates
-//	minimise_test.go  shrinking a failing op list
+//	minimise_test.go  shrinking a failing case (ops by ddmin, then fixture entries)
+//	random_test.go    TestDifferentialRandom: seeds × ops, failures printed as regression cases
+//	regress_test.go   TestRegressions: testdata/regressions/*.txt replayed
+//	table_test.go     TestDifferentialTable: hand-written cases over one three-layer fixture
+//	nook_test.go      nook's side of the deliberate differences, asserted directly
+//	posix_test.go     TestPosix: go-fuse's posixtest.All against fuseunion
+//
+// Run as the unprivileged user (the tests enter a user namespace
+// themselves):
+//
+//	go test ./fuseunion/difftest/
+//	go test ./fuseunion/difftest/ -run Random -args -difftest.seeds=200 -difftest.ops=2000
+//	go test ./fuseunion/difftest/ -args -difftest.candidates=fuse-overlayfs   # cross-check the harness
+//
+// A failing random seed prints its minimised case in the regression file
+// format; save it as testdata/regressions/NAME.txt with a comment saying
+// what it shows.
 package difftest

@@ -99,18 +99,6 @@ func (g *generator) next(root string) (op, error) {
 		return path.Join(d, freshNames[r.Intn(len(freshNames))])
 	}
 	// pick an existing path, preferring type typ; sometimes a seen or fresh one.
-	pick := func(typ string) string {
-		switch x := r.Intn(100); {
-		case x < 8 && len(seen) > 0:
-			return seen[r.Intn(len(seen))]
-		case x < 16 || len(tree) == 0:
-			return fresh()
-		case x < 80 && len(byType[typ]) > 0:
-			return byType[typ][r.Intn(len(byType[typ]))]
-		}
-		return tree[r.Intn(len(tree))].path
-	}
-
 	total := 0
 	for _, w := range opWeights {
 		total += w.weight
@@ -124,6 +112,26 @@ func (g *generator) next(root string) (op, error) {
 		}
 		x -= w.weight
 	}
+	// Only ops on the root's attributes may name the root: for the
+	// others the mount point is in the parent filesystem (rename gives
+	// EXDEV, rmdir EBUSY), not in the union.
+	rootOK := kind == "chmod" || kind == "chown" || kind == "utimes" || kind == "setxattr" || kind == "rmxattr" ||
+		kind == "getxattr" || kind == "listxattr" || kind == "stat" || kind == "readdir"
+	pick := func(typ string) string {
+		switch x := r.Intn(100); {
+		case x < 2 && rootOK:
+			return "" // the root: its attributes are the upper dir's
+
+		case x < 8 && len(seen) > 0:
+			return seen[r.Intn(len(seen))]
+		case x < 16 || len(tree) == 0:
+			return fresh()
+		case x < 80 && len(byType[typ]) > 0:
+			return byType[typ][r.Intn(len(byType[typ]))]
+		}
+		return tree[r.Intn(len(tree))].path
+	}
+
 	o := op{Kind: kind}
 	switch kind {
 	case "write":

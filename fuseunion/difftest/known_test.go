@@ -43,8 +43,8 @@ func isDir(root, p string) bool {
 // exdevRename reports whether the kernel refused o only for the reason of
 // difference 1: a rename involving a directory answered with EXDEV.
 func exdevRename(root string, o op, res result) bool {
-	if o.Kind != "rename" || res.Errno != unix.EXDEV {
-		return false
+	if o.Kind != "rename" || res.Errno != unix.EXDEV || o.P == "" || o.Q == "" {
+		return false // the root is the mount point: EXDEV from the VFS
 	}
 	return isDir(root, o.P) || o.Flags == "exchange" && isDir(root, o.Q)
 }

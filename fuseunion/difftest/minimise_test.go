@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// minimiseBudget bounds the time spent shrinking one failure; what is left
-// then is reported as it is.
-const minimiseBudget = 90 * time.Second
+// minimiseBudget bounds the time one test run spends shrinking failures;
+// what is left unshrunk then is reported as it is.
+const minimiseBudget = 2 * time.Minute
 
 // shrinker holds what one failure needs to be replayed: it fails when a
 // replay shows a difference of the same kind on the same candidate.

@@ -13,16 +13,19 @@ import (
 func TestDifferentialRandom(t *testing.T) {
 	requireKernel(t)
 	cands := candidates(t)
+	// One minimisation budget for the whole run, so that a bug every seed
+	// hits costs minutes once, not per seed.
+	deadline := time.Now().Add(minimiseBudget)
 	for i := 0; i < *flagSeeds; i++ {
 		seed := *flagFirstSeed + int64(i)
 		bname := backingNames[int(seed)%len(backingNames)]
 		t.Run(fmt.Sprintf("seed=%d/%s", seed, bname), func(t *testing.T) {
-			runSeed(t, seed, newBacking(t, bname), cands)
+			runSeed(t, seed, newBacking(t, bname), cands, deadline)
 		})
 	}
 }
 
-func runSeed(t *testing.T, seed int64, b backing, cands []string) {
+func runSeed(t *testing.T, seed int64, b backing, cands []string, deadline time.Time) {
 	spec := generateFixture(seed)
 	l := newLayers(t, spec)
 	ms, err := mountAll(l, b, cands)
@@ -58,18 +61,18 @@ func runSeed(t *testing.T, seed int64, b backing, cands []string) {
 		t.Logf("seed %d: %d ops, trees and errnos match on %v", seed, len(r.ops), cands)
 		return
 	}
-	reportMismatch(t, fmt.Sprintf("seed %d", seed), b, spec, r.ops[:mm.at], mm)
+	reportMismatch(t, fmt.Sprintf("seed %d", seed), b, spec, r.ops[:mm.at], mm, deadline)
 }
 
 // reportMismatch minimises a failing case and fails t with it.
-func reportMismatch(t *testing.T, origin string, b backing, spec fixtureSpec, ops []op, mm *mismatch) {
+func reportMismatch(t *testing.T, origin string, b backing, spec fixtureSpec, ops []op, mm *mismatch, deadline time.Time) {
 	t.Helper()
 	// Replaying with a tree check after every op finds the earliest
 	// difference; that one is what gets minimised and reported.
 	if first, err := replay(newLayers(t, spec), b, mm.cand, ops, 1); err == nil && first != nil {
 		mm, ops = first, ops[:first.at]
 	}
-	s := &shrinker{t: t, b: b, cand: mm.cand, key: mm.key, deadline: time.Now().Add(minimiseBudget)}
+	s := &shrinker{t: t, b: b, cand: mm.cand, key: mm.key, deadline: deadline}
 	spec2, ops2 := s.minimise(spec, ops)
 	final, err := replay(newLayers(t, spec2), b, mm.cand, ops2, 1)
 	if err != nil || final == nil {
