@@ -60,7 +60,10 @@ func Open(dir, diffID string) (*Layer, error) {
 
 // OpenFiles maps idxPath (read-only, shared, so that every user of a layer
 // shares one copy in the page cache), checks it completely and opens tarPath.
-// A truncated or corrupt pair fails with an error wrapping ErrCorrupt.
+// A truncated or corrupt pair fails with an error wrapping ErrCorrupt. The
+// files must not change while open (the store never rewrites them; Create
+// replaces a pair by rename, which open layers do not see): an index
+// truncated under its mapping would fault on access.
 func OpenFiles(tarPath, idxPath string) (*Layer, error) {
 	l, err := openFiles(tarPath, idxPath)
 	if err != nil {

@@ -86,111 +86,132 @@ func (l *Layer) checkXattrs() error {
 }
 
 func (l *Layer) checkEntries() error {
-	n := l.n
-	nExt := uint32(len(l.exts) / extSize)
-	nX := uint32(len(l.xats) / xattrSize)
-	nL := uint32(len(l.lnks) / linkSize)
-	for id := uint32(0); id < n; id++ {
-		r := l.rec(ID(id))
-		bad := func(what string) error {
-			return fmt.Errorf("entry %d: %s: %w", id, what, ErrCorrupt)
-		}
-		kind := Kind(r[eKind])
-		flags := r[eFlags]
-		if !kind.valid() || flags&^fAll != 0 {
-			return bad("kind or flags")
-		}
-		if flags&(fOpaque|fImplicit) != 0 && kind != KindDir || flags&fSparse != 0 && kind != KindReg {
-			return bad("flags for kind")
-		}
-		// Tree: the parent comes before the child and lists it.
-		parent := le.Uint32(r[eParent:])
-		if id == 0 {
-			if parent != 0 || kind != KindDir || le.Uint16(r[eNameLen:]) != 0 {
-				return bad("root")
-			}
-		} else {
-			if parent >= id {
-				return bad("parent after child")
-			}
-			p := l.rec(ID(parent))
-			f, c := le.Uint32(p[eFirstChild:]), le.Uint32(p[eNChildren:])
-			if Kind(p[eKind]) != KindDir || id < f || id-f >= c {
-				return bad("not among its parent's children")
-			}
-		}
-		first, count := le.Uint32(r[eFirstChild:]), le.Uint32(r[eNChildren:])
-		if kind != KindDir && (first != 0 || count != 0) {
-			return bad("children of a non-directory")
-		}
-		if count > 0 && (first <= id || first > n || count > n-first) {
-			return bad("child range")
-		}
-		// Name, and order among siblings (siblings are consecutive IDs).
-		nl, no := uint64(le.Uint16(r[eNameLen:])), le.Uint64(r[eNameOff:])
-		if !l.inStrs(no, nl) {
-			return bad("name outside strings")
-		}
-		name := l.strs[no : no+nl]
-		if id > 0 {
-			if !validName(l.str(no, nl)) {
-				return bad("name")
-			}
-			if id > 1 && le.Uint32(l.rec(ID(id - 1))[eParent:]) == parent &&
-				bytes.Compare(l.nameBytes(ID(id-1)), name) >= 0 {
-				return bad("children not sorted")
-			}
-		}
-		// Attributes.
-		if le.Uint32(r[eMode:]) > 0o7777 {
-			return bad("mode")
-		}
-		for _, o := range []int{eMtimeNsec, eAtimeNsec, eCtimeNsec} {
-			if le.Uint32(r[o:]) >= 1e9 {
-				return bad("nanoseconds")
-			}
-		}
-		size := int64(le.Uint64(r[eSize:]))
-		if size < 0 || kind != KindReg && kind != KindSymlink && size != 0 {
-			return bad("size")
-		}
-		ll, lo := uint64(le.Uint32(r[eLinkLen:])), le.Uint64(r[eLinkOff:])
-		if kind == KindSymlink {
-			if ll == 0 || ll > maxLinkLen || int64(ll) != size || !l.inStrs(lo, ll) || bytes.IndexByte(l.strs[lo:lo+ll], 0) >= 0 {
-				return bad("symlink target")
-			}
-		} else if ll != 0 {
-			return bad("target of a non-symlink")
-		}
-		if kind != KindChar && kind != KindBlock && le.Uint64(r[eRdev:]) != 0 {
-			return bad("rdev of a non-device")
-		}
-		xi, xn := le.Uint32(r[eXattrIdx:]), le.Uint32(r[eXattrN:])
-		if xi > nX || xn > nX-xi {
-			return bad("xattr range")
-		}
-		if err := l.checkExtents(r, kind, flags&fSparse != 0, size, nExt); err != nil {
-			return bad(err.Error())
-		}
-		// Hardlink groups are checked whole in checkGroups.
-		nlink, ino := le.Uint32(r[eNlink:]), le.Uint32(r[eInode:])
-		switch {
-		case nlink == 0 || ino >= n:
-			return bad("nlink or inode")
-		case nlink == 1 && ino != id:
-			return bad("single name with a foreign inode")
-		case nlink > 1 && (kind == KindDir || kind == KindWhiteout):
-			return bad("hardlinked directory or whiteout")
-		case nlink > 1 && (le.Uint32(r[eLinksIdx:]) > nL || nlink > nL-le.Uint32(r[eLinksIdx:])):
-			return bad("link group range")
+	for id := uint32(0); id < l.n; id++ {
+		if why := l.checkEntry(id); why != "" {
+			return fmt.Errorf("entry %d: %s: %w", id, why, ErrCorrupt)
 		}
 	}
 	return nil
 }
 
+// checkEntry returns what is wrong with record id, or "".
+func (l *Layer) checkEntry(id uint32) string {
+	r := l.rec(ID(id))
+	kind := Kind(r[eKind])
+	flags := r[eFlags]
+	switch {
+	case !kind.valid() || flags&^fAll != 0:
+		return "kind or flags"
+	case flags&(fOpaque|fImplicit) != 0 && kind != KindDir || flags&fSparse != 0 && kind != KindReg:
+		return "flags for kind"
+	}
+	if why := l.checkPlace(id, r, kind); why != "" {
+		return why
+	}
+	if why := l.checkAttrs(r, kind); why != "" {
+		return why
+	}
+	if err := l.checkExtents(r, kind, flags&fSparse != 0, int64(le.Uint64(r[eSize:]))); err != nil {
+		return err.Error()
+	}
+	// Hardlink groups are checked whole in checkGroups.
+	nlink, ino := le.Uint32(r[eNlink:]), le.Uint32(r[eInode:])
+	nL := uint32(len(l.lnks) / linkSize)
+	switch {
+	case nlink == 0 || ino >= l.n:
+		return "nlink or inode"
+	case nlink == 1 && ino != id:
+		return "single name with a foreign inode"
+	case nlink > 1 && (kind == KindDir || kind == KindWhiteout):
+		return "hardlinked directory or whiteout"
+	case nlink > 1 && (le.Uint32(r[eLinksIdx:]) > nL || nlink > nL-le.Uint32(r[eLinksIdx:])):
+		return "link group range"
+	}
+	return ""
+}
+
+// checkPlace checks id's place in the tree: its parent comes before it and
+// lists it among its children, its own children lie after it, and its name
+// is a valid one sorting after its previous sibling's.
+func (l *Layer) checkPlace(id uint32, r []byte, kind Kind) string {
+	parent := le.Uint32(r[eParent:])
+	if id == 0 {
+		if parent != 0 || kind != KindDir || le.Uint16(r[eNameLen:]) != 0 {
+			return "root"
+		}
+	} else {
+		if parent >= id {
+			return "parent after child"
+		}
+		p := l.rec(ID(parent))
+		f, c := le.Uint32(p[eFirstChild:]), le.Uint32(p[eNChildren:])
+		if Kind(p[eKind]) != KindDir || id < f || id-f >= c {
+			return "not among its parent's children"
+		}
+	}
+	first, count := le.Uint32(r[eFirstChild:]), le.Uint32(r[eNChildren:])
+	if kind != KindDir && (first != 0 || count != 0) {
+		return "children of a non-directory"
+	}
+	if count > 0 && (first <= id || first > l.n || count > l.n-first) {
+		return "child range"
+	}
+	nl, no := uint64(le.Uint16(r[eNameLen:])), le.Uint64(r[eNameOff:])
+	if !l.inStrs(no, nl) {
+		return "name outside strings"
+	}
+	if id == 0 {
+		return ""
+	}
+	if !validName(l.str(no, nl)) {
+		return "name"
+	}
+	// Siblings are consecutive IDs, so the previous ID with the same
+	// parent is the previous sibling.
+	if id > 1 && le.Uint32(l.rec(ID(id - 1))[eParent:]) == parent &&
+		bytes.Compare(l.nameBytes(ID(id-1)), l.strs[no:no+nl]) >= 0 {
+		return "children not sorted"
+	}
+	return ""
+}
+
+// checkAttrs checks a record's mode, times, size, symlink target, device
+// number and xattr range.
+func (l *Layer) checkAttrs(r []byte, kind Kind) string {
+	if le.Uint32(r[eMode:]) > 0o7777 {
+		return "mode"
+	}
+	for _, o := range []int{eMtimeNsec, eAtimeNsec, eCtimeNsec} {
+		if le.Uint32(r[o:]) >= 1e9 {
+			return "nanoseconds"
+		}
+	}
+	size := int64(le.Uint64(r[eSize:]))
+	if size < 0 || kind != KindReg && kind != KindSymlink && size != 0 {
+		return "size"
+	}
+	ll, lo := uint64(le.Uint32(r[eLinkLen:])), le.Uint64(r[eLinkOff:])
+	if kind == KindSymlink {
+		if ll == 0 || ll > maxLinkLen || int64(ll) != size || !l.inStrs(lo, ll) || bytes.IndexByte(l.strs[lo:lo+ll], 0) >= 0 {
+			return "symlink target"
+		}
+	} else if ll != 0 {
+		return "target of a non-symlink"
+	}
+	if kind != KindChar && kind != KindBlock && le.Uint64(r[eRdev:]) != 0 {
+		return "rdev of a non-device"
+	}
+	nX := uint32(len(l.xats) / xattrSize)
+	if xi, xn := le.Uint32(r[eXattrIdx:]), le.Uint32(r[eXattrN:]); xi > nX || xn > nX-xi {
+		return "xattr range"
+	}
+	return ""
+}
+
 // checkExtents checks a regular file's data: in order, within its size and
 // within the tar; one extent covering all of it unless it is sparse.
-func (l *Layer) checkExtents(r []byte, kind Kind, sparse bool, size int64, nExt uint32) error {
+func (l *Layer) checkExtents(r []byte, kind Kind, sparse bool, size int64) error {
+	nExt := uint32(len(l.exts) / extSize)
 	ei, en := le.Uint32(r[eExtIdx:]), le.Uint32(r[eExtN:])
 	if kind != KindReg {
 		if en != 0 {
