@@ -58,7 +58,7 @@ func runSeed(t *testing.T, seed int64, b backing, cands []string, deadline time.
 		t.Errorf("seed %d: %v", seed, err)
 	}
 	if mm == nil {
-		t.Logf("seed %d: %d ops, trees and errnos match on %v", seed, len(r.ops), cands)
+		t.Logf("seed %d: %d ops, trees and errnos match on %v; kernel results: %s", seed, len(r.ops), cands, r.outcomeSummary())
 		return
 	}
 	reportMismatch(t, fmt.Sprintf("seed %d", seed), b, spec, r.ops[:mm.at], mm, deadline)

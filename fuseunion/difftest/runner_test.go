@@ -2,7 +2,10 @@ package difftest
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // mismatch is one observed difference between the reference and a candidate.
@@ -26,10 +29,13 @@ type runner struct {
 	// created holds the reference identities of files the ops made (as
 	// opposed to files that came from a lower layer).
 	created map[ident]bool
+	// outcomes counts the reference's results by errno, to show how much
+	// of a run did something rather than fail early.
+	outcomes map[string]int
 }
 
 func newRunner(ref *mount, cands []*mount) *runner {
-	r := &runner{ref: ref, cands: cands, taints: map[string]*taint{}, created: map[ident]bool{}}
+	r := &runner{ref: ref, cands: cands, taints: map[string]*taint{}, created: map[ident]bool{}, outcomes: map[string]int{}}
 	for _, c := range cands {
 		r.taints[c.name] = newTaint()
 	}
@@ -80,6 +86,11 @@ func (r *runner) step(o op) (*mismatch, error) {
 			r.created[id] = true
 		}
 	}
+	outcome := "ok"
+	if want.Errno != 0 {
+		outcome = unix.ErrnoName(want.Errno)
+	}
+	r.outcomes[outcome]++
 	after := make([]string, 0, len(group)+1)
 	for _, p := range group {
 		after = append(after, renamed(o, p))
@@ -265,4 +276,20 @@ func unmountAll(ms []*mount) error {
 		}
 	}
 	return first
+}
+
+// outcomeSummary is e.g. "ok 61%, ENOENT 20%, EEXIST 6%, ...".
+func (r *runner) outcomeSummary() string {
+	total := 0
+	keys := make([]string, 0, len(r.outcomes))
+	for k, n := range r.outcomes {
+		total += n
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return r.outcomes[keys[i]] > r.outcomes[keys[j]] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d%%", k, 100*r.outcomes[k]/max(total, 1))
+	}
+	return strings.Join(parts, ", ")
 }
