@@ -27,6 +27,7 @@
 //	table_test.go     TestDifferentialTable: hand-written cases over one three-layer fixture
 //	nook_test.go      nook's side of the deliberate differences, asserted directly
 //	posix_test.go     TestPosix: go-fuse's posixtest.All against fuseunion
+//	harness_test.go   the harness's pure parts (format, generator, comparison), no mounts
 //
 // Run as the unprivileged user (the tests enter a user namespace
 // themselves):
