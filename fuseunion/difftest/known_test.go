@@ -239,24 +239,19 @@ func lowerOnly(upper, p string) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || err == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
 }
 
-// sameFile reports whether o renames between two names that nook treats as
-// one inode and the kernel may not: names sharing st_ino on the kernel
-// (a lower hardlink group) or names of groups the kernel has split.
+// sameFile reports whether o renames between two names of one inode on
+// the reference or on any candidate. Such a rename is a successful no-op
+// (POSIX); where nook keeps a hardlink group the kernel has split (or the
+// other way round) one side renames and the other does nothing.
 func (r *runner) sameFile(o op) bool {
-	if o.Kind != "rename" {
+	if o.Kind != "rename" || isDir(r.ref.root, o.P) || isDir(r.ref.root, o.Q) {
 		return false
 	}
-	ids := identsAt(r.ref.root, []string{o.P, o.Q})
-	a, okA := ids[o.P]
-	b, okB := ids[o.Q]
-	if !okA || !okB || isDir(r.ref.root, o.P) || isDir(r.ref.root, o.Q) {
-		return false
-	}
-	if a == b {
-		return true
-	}
-	for _, t := range r.taints {
-		if t.ref[a] && t.ref[b] {
+	for _, m := range append([]*mount{r.ref}, r.cands...) {
+		ids := identsAt(m.root, []string{o.P, o.Q})
+		a, okA := ids[o.P]
+		b, okB := ids[o.Q]
+		if okA && okB && a == b {
 			return true
 		}
 	}
