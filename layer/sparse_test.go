@@ -205,3 +205,56 @@ func TestSparseOver4GiB(t *testing.T) {
 		})
 	}
 }
+
+// TestDataBeyond4GiBInTar places a file's data past 4 GiB in the tar (as a
+// big layer has it) without writing gigabytes: the index is built directly
+// and the tar is a sparse file of the right size.
+func TestDataBeyond4GiBInTar(t *testing.T) {
+	const at = int64(5) << 30
+	b := newBuilder(maxEntries)
+	b.exts = append(b.exts, Extent{Off: 0, TarOff: at, Len: 5}, Extent{Off: 6 << 30, TarOff: at + 5, Len: 3})
+	for _, e := range []tarEntry{
+		{path: "small", kind: KindReg, in: inode{mode: 0o644, size: 5, extOff: 0, extN: 1}},
+		{path: "sparse", kind: KindReg, in: inode{mode: 0o644, size: 7 << 30, extOff: 1, extN: 1, sparse: true}},
+	} {
+		if err := b.add(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	tarPath, idxPath := filepath.Join(dir, "x.tar"), filepath.Join(dir, "x.idx")
+	f, err := os.Create(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("hellobye"), at); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(at + 1024); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	idx, err := b.encode(at+1024, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(idxPath, idx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenFiles(tarPath, idxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := content(t, l, "small"); got != "hello" {
+		t.Fatalf("small = %q", got)
+	}
+	id, _ := must(t, l, "sparse")
+	buf := make([]byte, 6)
+	if n, err := l.ReadAt(id, buf, 6<<30-2); n != 6 || err != nil || string(buf) != "\x00\x00bye\x00" {
+		t.Fatalf("sparse at 6 GiB: %d %v %q", n, err, buf)
+	}
+	if x := l.Extents(id); len(x) != 1 || x[0].TarOff != at+5 {
+		t.Fatalf("extents %+v", x)
+	}
+}
