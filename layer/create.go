@@ -41,7 +41,7 @@ type creation struct {
 
 func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, error) {
 	var err error
-	if c.tar, err = os.CreateTemp(c.dir, ".layer-*.tar.tmp"); err != nil {
+	if c.tar, err = tempFile(c.dir, ".layer-*.tar.tmp"); err != nil {
 		return Info{}, err
 	}
 	src, closeSrc, err := decompress(r)
@@ -67,7 +67,7 @@ func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, erro
 	if err != nil {
 		return Info{}, err
 	}
-	if c.idx, err = os.CreateTemp(c.dir, ".layer-*.idx.tmp"); err != nil {
+	if c.idx, err = tempFile(c.dir, ".layer-*.idx.tmp"); err != nil {
 		return Info{}, err
 	}
 	if _, err := c.idx.Write(idx); err != nil {
@@ -92,6 +92,21 @@ func (c *creation) run(ctx context.Context, r io.Reader, o *options) (Info, erro
 		return Info{}, err
 	}
 	return Info{DiffID: diffID, Size: t.total, Entries: n, Dropped: b.dropped}, nil
+}
+
+// tempFile creates a temporary file readable by all, as a layer is public
+// image data (os.CreateTemp makes it 0600).
+func tempFile(dir, pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
 // commit renames the tar, then the index, into place and syncs the

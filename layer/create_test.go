@@ -45,6 +45,11 @@ func TestCreateBasic(t *testing.T) {
 	if got := dirEntries(t, dir); len(got) != 2 {
 		t.Fatalf("dir holds %v, want the .tar and .idx only", got)
 	}
+	for _, ext := range []string{".tar", ".idx"} {
+		if fi, err := os.Stat(filepath.Join(dir, fmt.Sprintf("%x", sum)+ext)); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Fatalf("%s: %v %v, want mode 0644", ext, fi.Mode(), err)
+		}
+	}
 	if !Exists(dir, info.DiffID) || Exists(dir, "sha256:"+fmt.Sprintf("%064x", 0)) || Exists(dir, "bogus") {
 		t.Fatal("Exists wrong")
 	}

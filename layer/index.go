@@ -33,7 +33,7 @@ func index(t *tap, b *builder) error {
 		dataOff := t.pos
 		stored, err := addEntry(b, h, t, next, dataOff)
 		if err != nil {
-			return fmt.Errorf("index tar entry %q at offset %d: %w", h.Name, next, err)
+			return fmt.Errorf("index tar entry %.200q at offset %d: %w", h.Name, next, err)
 		}
 		next = roundBlock(dataOff + stored)
 	}
@@ -50,19 +50,19 @@ func addEntry(b *builder, h *tar.Header, t *tap, hdrOff, dataOff int64) (int64, 
 		stored = 0 // archive/tar consumed its records already
 	}
 	e, ok, skip := entryOf(h)
-	var exts []Extent
-	if f := sparseFormatOf(h); f != notSparse {
+	var sparse []Extent
+	f := sparseFormatOf(h)
+	if f != notSparse {
+		// Parsed even for an entry that is dropped: its stored size says
+		// where the next header starts.
 		if t.capOver {
 			return 0, errCaptureOverflow
 		}
 		var err error
-		exts, stored, err = sparseData(h, f, t.captured, hdrOff, dataOff)
+		sparse, stored, err = sparseData(h, f, t.captured, hdrOff, dataOff)
 		if err != nil {
 			return 0, err
 		}
-		e.in.sparse = true
-	} else if e.kind == KindReg && h.Size > 0 {
-		exts = []Extent{{Off: 0, TarOff: dataOff, Len: h.Size}}
 	}
 	if skip {
 		return stored, nil
@@ -71,12 +71,19 @@ func addEntry(b *builder, h *tar.Header, t *tap, hdrOff, dataOff int64) (int64, 
 		b.dropped++
 		return stored, nil
 	}
-	if e.kind == KindReg && !e.link {
-		if len(b.exts)+len(exts) > maxExtents {
+	if e.kind == KindReg {
+		e.in.extOff = int32(len(b.exts))
+		switch {
+		case f != notSparse:
+			e.in.sparse = true
+			b.exts = append(b.exts, sparse...)
+		case h.Size > 0:
+			b.exts = append(b.exts, Extent{Off: 0, TarOff: dataOff, Len: h.Size})
+		}
+		e.in.extN = int32(len(b.exts)) - e.in.extOff
+		if len(b.exts) > maxExtents {
 			return 0, fmt.Errorf("more than %d data extents: %w", maxExtents, ErrLimit)
 		}
-		e.in.extOff, e.in.extN = int32(len(b.exts)), int32(len(exts))
-		b.exts = append(b.exts, exts...)
 	}
 	return stored, b.add(&e)
 }
