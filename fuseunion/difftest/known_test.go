@@ -291,7 +291,7 @@ func groupsTouched(ref *mount, o op, moved []string, created map[ident]bool) ([]
 	var st unix.Stat_t
 	for p := range all {
 		for _, m := range moved {
-			if strings.HasPrefix(p, m+"/") && unix.Lstat(join(ref.root, p), &st) == nil && st.Nlink > 1 {
+			if (p == m || strings.HasPrefix(p, m+"/")) && unix.Lstat(join(ref.root, p), &st) == nil && st.Nlink > 1 {
 				seeds = append(seeds, p)
 			}
 		}
