@@ -56,8 +56,11 @@
 //     (chown and chmod on the new name reach the shared inode). A link to a
 //     missing name, to a directory, to a whiteout or to a name that appears
 //     only later is dropped. A link keeps the data it was made with if its
-//     target's name is later overwritten. Hardlinks to symlinks are kept.
-//   - Whiteouts: ".wh.NAME" becomes an entry NAME of KindWhiteout;
+//     target's name is later overwritten. Hardlinks to symlinks are kept. A
+//     dropped entry never leaves parent directories made for it behind.
+//   - Whiteouts: ".wh.NAME" becomes an entry NAME of KindWhiteout, whatever
+//     the type and attributes of its header (containerd applies whiteouts by
+//     name before looking at anything else);
 //     ".wh..wh..opq" sets Opaque on its directory (making the directory
 //     implicitly if needed) and is no entry. OCI whiteouts hide lower layers
 //     only, so a whiteout and a real entry of the same name in one layer keep
