@@ -69,8 +69,11 @@ func (r *runner) step(o op) (*mismatch, error) {
 			return nil, err
 		}
 		r.taintRef(preRef)
-		// The emulation made new files.
+		// The emulation made new files, if it did anything.
 		for _, p := range moved {
+			if want.Errno != 0 {
+				break
+			}
 			all, err := identWalk(join(r.ref.root, renamed(o, p)))
 			if err != nil {
 				return nil, err
