@@ -174,17 +174,17 @@ func (b *builder) setDirInode(n int32, ino int32) {
 // of this layer: OCI whiteouts apply to lower layers only. A real directory
 // and a whiteout of its name together make the directory opaque.
 func (b *builder) addWhiteout(dir, base string, e *tarEntry) error {
+	name := base[len(whPrefix):]
+	if base != whOpaque && (strings.HasPrefix(base, whMeta) || !validName(name)) {
+		b.dropped++ // AUFS metadata (.wh..wh.plnk and such) or no name
+		return nil
+	}
 	parent, ok, err := b.ensureDir(dir)
 	if err != nil || !ok {
 		return err
 	}
 	if base == whOpaque {
 		b.nodes[parent].opaque = true
-		return nil
-	}
-	name := base[len(whPrefix):]
-	if strings.HasPrefix(base, whMeta) || !validName(name) {
-		b.dropped++ // AUFS metadata (.wh..wh.plnk and such) or no name
 		return nil
 	}
 	if old, ok := b.byName[childKey{parent, name}]; ok {

@@ -60,6 +60,11 @@ func (md *model) apply(typ byte, name, data string) {
 			return
 		}
 	}
+	if strings.HasPrefix(base, ".wh.") && base != ".wh..wh..opq" &&
+		(strings.HasPrefix(base, ".wh..wh.") || base == ".wh." || base == ".wh.." || base == ".wh...") {
+		md.dropped++
+		return
+	}
 	if !md.ensure(dir) {
 		return
 	}
@@ -67,8 +72,6 @@ func (md *model) apply(typ byte, name, data string) {
 		switch {
 		case base == ".wh..wh..opq":
 			md.m[dir].opaque = true
-		case strings.HasPrefix(base, ".wh..wh.") || base == ".wh." || base == ".wh.." || base == ".wh...":
-			md.dropped++
 		default:
 			q := join(dir, base[4:])
 			if e, ok := md.m[q]; ok {

@@ -256,7 +256,8 @@ func TestWhiteouts(t *testing.T) {
 	if _, e := must(t, l, "usr/share"); e.Kind != KindWhiteout {
 		t.Errorf("usr/share %+v", e)
 	}
-	absent(t, l, "x/.wh..wh.aufs")
+	absent(t, l, "x")
+	absent(t, l, "y")
 	absent(t, l, "p")
 	absent(t, l, ".wh.sub")
 	absent(t, l, "sub")
