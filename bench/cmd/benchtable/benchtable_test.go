@@ -22,6 +22,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"- kernel: 6.18.44\n",
 		"- nook-commit: 0123abc; abc1234\n",
+		"- debian-rootfs: a; b\n",
 		"- GOMAXPROCS (cores): 2\n",
 		// Medians: of 100, 300, 200 ms; of 400, 400 ms; of 700, 800 ms.
 		"| find-stat-warm | 200 ms | 400 ms | skipped | 250 ms | 0.62 ✓ | 1.25 ✓ | — | — |",

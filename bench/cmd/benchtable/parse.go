@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,7 +23,7 @@ type sample struct {
 type results struct {
 	// config holds the "key: value" lines in order of first appearance;
 	// a key whose value changed between runs (the commit, the load) keeps
-	// every distinct value, joined with "; ".
+	// every distinct value.
 	config  []keyValue
 	samples map[cell][]sample
 	// notes say why a cell has no samples (skips and failures); general
@@ -37,7 +36,10 @@ type results struct {
 	procs   int                 // GOMAXPROCS, from the names' -N suffix
 }
 
-type keyValue struct{ key, value string }
+type keyValue struct {
+	key    string
+	values []string
+}
 
 var (
 	configLine = regexp.MustCompile(`^([a-z][a-zA-Z0-9_-]*): (.*)$`)
@@ -168,13 +170,10 @@ func (res *results) addConfig(keyAt map[string]int, key, value string) {
 	i, ok := keyAt[key]
 	if !ok {
 		keyAt[key] = len(res.config)
-		res.config = append(res.config, keyValue{key, value})
+		res.config = append(res.config, keyValue{key, []string{value}})
 		return
 	}
-	kv := &res.config[i]
-	if !slices.Contains(strings.Split(kv.value, "; "), value) {
-		kv.value += "; " + value
-	}
+	res.config[i].values = appendNew(res.config[i].values, value)
 }
 
 func (res *results) addNote(c cell, msg string) {
