@@ -53,7 +53,13 @@ func (r *runner) step(o op) (*mismatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	times := parentTimes(r.ref.root, o)
 	want := apply(r.ref.root, o)
+	if o.Kind == "rename" && want.Errno != 0 && want.Errno != unix.EXDEV {
+		if err := restoreTimes(r.ref.root, times); err != nil {
+			return nil, err
+		}
+	}
 	if exdevRename(r.ref.root, o, want) {
 		moved := []string{o.P}
 		if o.Flags == "exchange" {
