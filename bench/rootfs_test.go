@@ -13,48 +13,34 @@ const (
 	packages = "python3"
 )
 
-// ensureRootfsTar makes cache/rootfs.tar with mmdebstrap, or debootstrap
-// when mmdebstrap is missing. Both run with their default mirror (the one
-// apt is configured to reach).
+// ensureRootfsTar makes cache/rootfs.tar with mmdebstrap, run with its
+// default mirror (the one apt is configured to reach).
 //
 // The benchmarks run as root of nstest's user namespace, so mmdebstrap's
 // root mode is the one that works here whoever started the run: its unshare
-// mode would look for a subordinate id range of "root". Device nodes are left
-// out of the tar (--skip=output/dev), so the directory copy, which cannot
-// hold them in a user namespace, and the indexed tar show the same tree.
+// mode would look for a subordinate id range of "root". debootstrap is no
+// fallback: in a user namespace it stops at its mknod check ("Cannot
+// install into target ... mounted with noexec or nodev"). Device nodes are
+// left out of the tar (--skip=output/dev), so the directory copy, which
+// cannot hold them in a user namespace, and the indexed tar show the same
+// tree.
 func (e *env) ensureRootfsTar() error {
 	e.rootfsTar = filepath.Join(e.cache, "rootfs.tar")
 	if ok, err := done(e.rootfsTar); ok || err != nil {
 		return err
 	}
+	mm, err := exec.LookPath("mmdebstrap")
+	if err != nil {
+		return fmt.Errorf("find mmdebstrap (apt-get install mmdebstrap): %w", err)
+	}
 	tmp := e.rootfsTar + ".tmp"
 	_ = os.Remove(tmp)
 	logPath := filepath.Join(e.cache, "rootfs.log")
-	if mm, err := exec.LookPath("mmdebstrap"); err == nil {
-		progress("building the Debian %s rootfs with mmdebstrap (once; log in %s)", suite, logPath)
-		err := runLogged(logPath, mm, "--mode=root", "--format=tar", "--variant=minbase", "--include="+packages,
-			"--skip=output/dev", suite, tmp)
-		if err != nil {
-			return err
-		}
-	} else if db, err := exec.LookPath("debootstrap"); err == nil {
-		progress("building the Debian %s rootfs with debootstrap (once; log in %s)", suite, logPath)
-		dir := filepath.Join(e.cache, "debootstrap.tmp")
-		if err := os.RemoveAll(dir); err != nil {
-			return fmt.Errorf("clear %s: %w", dir, err)
-		}
-		if err := runLogged(logPath, db, "--variant=minbase", "--include="+packages, suite, dir); err != nil {
-			return err
-		}
-		// Devices are left out for the same reason as with mmdebstrap.
-		if err := runLogged(logPath, "tar", "--numeric-owner", "--exclude=./dev/*", "-cf", tmp, "-C", dir, "."); err != nil {
-			return err
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return fmt.Errorf("remove %s: %w", dir, err)
-		}
-	} else {
-		return fmt.Errorf("neither mmdebstrap nor debootstrap is installed (apt-get install mmdebstrap)")
+	progress("building the Debian %s rootfs with mmdebstrap (once; log in %s)", suite, logPath)
+	err = runLogged(logPath, mm, "--mode=root", "--format=tar", "--variant=minbase", "--include="+packages,
+		"--skip=output/dev", suite, tmp)
+	if err != nil {
+		return err
 	}
 	return os.Rename(tmp, e.rootfsTar)
 }
