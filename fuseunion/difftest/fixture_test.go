@@ -249,6 +249,9 @@ func (g *fixtureGen) tree(dir string, depth int) {
 	}
 	for _, i := range g.r.Perm(len(namePool))[:n] {
 		p := path.Join(dir, namePool[i])
+		if g.inL[p] {
+			continue // edit may grow a layer's root more than once
+		}
 		if depth < 3 && g.r.Intn(100) < 28 {
 			e := entry{Kind: "dir", Path: p}
 			g.meta(&e)

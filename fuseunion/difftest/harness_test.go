@@ -78,16 +78,22 @@ func TestParseTimespec(t *testing.T) {
 }
 
 // TestGeneratedFixturesValid: the generator never makes whiteouts the
-// kernel would list (see whiteoutListed), and every hardlink has a target.
+// kernel would list (see whiteoutListed), no path twice in a layer, and
+// every hardlink has a target.
 func TestGeneratedFixturesValid(t *testing.T) {
-	for seed := int64(1); seed <= 300; seed++ {
+	for seed := int64(1); seed <= 2000; seed++ {
 		f := generateFixture(seed)
 		if !fixtureValid(f) {
 			t.Fatalf("seed %d: fixture has a whiteout the kernel would list:\n%s", seed, f)
 		}
 		for _, l := range f.Layers {
 			files := map[string]bool{}
+			seen := map[string]bool{}
 			for _, e := range l {
+				if seen[e.Path] {
+					t.Fatalf("seed %d: %s twice in one layer:\n%s", seed, e.Path, f)
+				}
+				seen[e.Path] = true
 				if e.Kind == "file" {
 					files[e.Path] = true
 				}

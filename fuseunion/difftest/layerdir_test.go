@@ -48,7 +48,7 @@ func writeLayerDir(dir string, layer []entry) error {
 				err = unix.Setxattr(full, "user.overlay.opaque", []byte("y"), 0)
 			}
 		case "file":
-			err = os.WriteFile(full, []byte(e.content()), 0o600)
+			err = writeNew(full, e.content())
 		case "symlink":
 			err = os.Symlink(e.Target, full)
 		case "fifo":
@@ -71,6 +71,21 @@ func writeLayerDir(dir string, layer []entry) error {
 		}
 	}
 	return nil
+}
+
+// writeNew creates a file that must not exist yet: a spec naming one path
+// twice fails here rather than opening whatever is there (a fifo would
+// block).
+func writeNew(p, data string) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func applyMeta(dir string, e entry) error {
