@@ -88,23 +88,28 @@ func treeStats(root string) (dirs, files, links int, size int64, err error) {
 	return dirs, files, links, size, nil
 }
 
-// reportLoad reports the 1-minute load average as a metric of every
-// result: this machine is shared, and benchtable flags a run measured
-// while other work competed for the cores.
+// reportLoad reports how busy the machine was as metrics of every result:
+// this machine is shared, and benchtable flags runs measured while other
+// work competed for the cores. cpu-wait-% (the share of the last 10 s in
+// which some runnable task waited for a CPU, from /proc/pressure/cpu) is
+// the measure that counts; load1 also counts tasks blocked in D state,
+// which use no CPU.
 func reportLoad(b *testing.B) {
-	if l, err := loadAvg(); err == nil {
-		b.ReportMetric(l, "load1")
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(raw)); len(f) > 0 {
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				b.ReportMetric(v, "load1")
+			}
+		}
 	}
-}
-
-func loadAvg() (float64, error) {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0, err
+	if raw, err := os.ReadFile("/proc/pressure/cpu"); err == nil {
+		for _, f := range strings.Fields(string(raw)) {
+			if v, ok := strings.CutPrefix(f, "avg10="); ok {
+				if pct, err := strconv.ParseFloat(v, 64); err == nil {
+					b.ReportMetric(pct, "cpu-wait-%")
+				}
+				break // the first line is "some"
+			}
+		}
 	}
-	f := strings.Fields(string(raw))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("parse /proc/loadavg: %q", raw)
-	}
-	return strconv.ParseFloat(f[0], 64)
 }

@@ -32,7 +32,7 @@ func TestReport(t *testing.T) {
 		"- `Union/*/nook-dir`: skipped: nook-overlayfs does not build: undefined: fuseunion.OpenTarLower",
 		"- `Union/write-1GiB/nook-tar`: failed: write-1GiB on nook-tar: dd: error writing No space left on device",
 		"Targets met: 2 of 6",
-		"median 2.5, max 4.5.",
+		"load average median 2.5, max 4.5; share of the last 10 s in which a runnable task waited for a CPU (/proc/pressure/cpu) median 35%, max 40%.",
 		"Other work competed for the 2 cores",
 	} {
 		if !strings.Contains(got, want) {

@@ -361,26 +361,38 @@ func sampleCounts(res *results) string {
 	return fmt.Sprintf("%d to %d runs", lo, hi)
 }
 
-// renderLoad says how busy the machine was while measuring (the load1
-// metric of every result), and warns when other work competed for it.
+// renderLoad says how busy the machine was while measuring (the load1 and
+// cpu-wait-% metrics of every result), and warns when other work competed
+// for the cores: when runnable tasks waited for a CPU a fifth of the time.
+// The load average alone can mislead: tasks stuck in D state count in it.
 func renderLoad(w io.Writer, res *results) {
 	var all []sample
 	for _, ss := range res.samples {
 		all = append(all, ss...)
 	}
-	get := metricOf("load1")
-	med, ok := median(all, get)
-	if !ok {
-		return
-	}
-	hi := 0.0
-	for _, s := range all {
-		if v, ok := get(s); ok {
-			hi = max(hi, v)
+	stats := func(unit string) (med, hi float64, ok bool) {
+		med, ok = median(all, metricOf(unit))
+		for _, s := range all {
+			if v, found := s.metrics[unit]; found {
+				hi = max(hi, v)
+			}
 		}
+		return med, hi, ok
 	}
-	fmt.Fprintf(w, "Load while measuring (1-minute load average after each result): median %.1f, max %.1f.\n", med, hi)
-	if res.procs > 0 && hi > float64(res.procs)+1 {
+	loadMed, loadHi, okLoad := stats("load1")
+	waitMed, waitHi, okWait := stats("cpu-wait-%")
+	if okLoad {
+		fmt.Fprintf(w, "Load while measuring, after each result: 1-minute load average median %.1f, max %.1f", loadMed, loadHi)
+		if okWait {
+			fmt.Fprintf(w, "; share of the last 10 s in which a runnable task waited for a CPU (/proc/pressure/cpu) median %.0f%%, max %.0f%%", waitMed, waitHi)
+		}
+		fmt.Fprintln(w, ".")
+	}
+	contended := okWait && waitMed > 20
+	if !okWait && okLoad && res.procs > 0 {
+		contended = loadMed > float64(res.procs)+1
+	}
+	if contended {
 		fmt.Fprintf(w, "**Other work competed for the %d cores during this run: the times are inflated, and unevenly, "+
 			"since the load changed while the peers took their turns. Re-run on an idle machine before drawing conclusions.**\n", res.procs)
 	}
