@@ -365,9 +365,10 @@ func (g *fixtureGen) edit() {
 // whiteoutListed reports whether kernel overlayfs would list a whiteout at
 // p in a layer (entries) over the merged layers below: it filters whiteouts
 // out of readdir only in directories that merge several layers, so a
-// whiteout in a directory no lower layer has, or in an opaque one, shows
-// up as a name that lookup then denies. nook never shows whiteouts
-// (TestNookHidesStrayWhiteouts); fixtures avoid the kernel's quirk.
+// whiteout in a directory no lower layer has, or in (or under) an opaque
+// one, shows up as a name that lookup then denies. nook never shows
+// whiteouts (TestNookHidesStrayWhiteouts); fixtures avoid the kernel's
+// quirk.
 func whiteoutListed(below map[string]entry, layer []entry, p string) bool {
 	d := parentOf(p)
 	if d == "" {
@@ -376,8 +377,10 @@ func whiteoutListed(below map[string]entry, layer []entry, p string) bool {
 	if e, ok := below[d]; !ok || e.Kind != "dir" {
 		return true
 	}
+	// An opaque directory at d or above it in this layer stops lookup
+	// there, so d does not merge with the layers below.
 	for _, e := range layer {
-		if e.Path == d && e.Opaque {
+		if e.Opaque && (e.Path == d || strings.HasPrefix(d, e.Path+"/")) {
 			return true
 		}
 	}
