@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,7 +43,9 @@ const cacheTimeout = time.Hour
 
 // Mount mounts the union described by cfg on mountpoint and serves it in the
 // background. mountpoint may be a directory or "/dev/fd/N", an already
-// mounted /dev/fuse descriptor. The lowers belong to the Server from then on.
+// mounted /dev/fuse descriptor (which the caller unmounts; the server then
+// ends). Mount takes the lowers: the Server closes them, and so does a
+// failed Mount.
 func Mount(mountpoint string, cfg Config) (*Server, error) {
 	u, err := newUnion(cfg)
 	if err != nil {
@@ -83,6 +86,11 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 				return fuse.EIO
 			},
 		},
+	}
+	if strings.HasPrefix(mountpoint, "/dev/fd/") {
+		// Already mounted by whoever passed the fd: go-fuse must not
+		// try mount(2) on the fd's path first.
+		opts.MountOptions.DirectMount = false
 	}
 	if cfg.Upper == "" {
 		opts.MountOptions.ExtraCapabilities = 0

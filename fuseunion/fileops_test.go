@@ -3,6 +3,7 @@ package fuseunion
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -75,23 +76,46 @@ func TestMmapSharedWritable(t *testing.T) {
 	lo := t.TempDir()
 	writeTree(t, lo, map[string]string{"f": "0123456789"})
 	tu := mountDirs(t, lo)
-	f, err := os.OpenFile(tu.p("f"), os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
+	// A page fault on the union from the process serving it can deadlock
+	// with the Go garbage collector, so another process maps the file.
+	cmd := exec.Command("/proc/self/exe", "-test.run=^$")
+	cmd.Args[0] = os.Args[0]
+	cmd.Env = append(os.Environ(), mmapEnv+"="+tu.p("f"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mmap child: %v: %s", err, out)
 	}
-	defer f.Close()
-	m, err := unix.Mmap(int(f.Fd()), 0, 10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatalf("mmap shared writable: %v", err)
-	}
-	copy(m, "ABC")
-	if err := unix.Msync(m, unix.MS_SYNC); err != nil {
-		t.Fatal(err)
-	}
-	unix.Munmap(m)
 	if got := readFile(t, filepath.Join(tu.upper, "f")); got != "ABC3456789" {
 		t.Errorf("upper after msync = %q", got)
 	}
+}
+
+// mmapEnv makes the test binary write "ABC" through a shared mapping of a
+// file and msync it.
+const mmapEnv = "NOOK_FUSEUNION_TEST_MMAP"
+
+func init() {
+	path := os.Getenv(mmapEnv)
+	if path == "" {
+		return
+	}
+	fail := func(err error) {
+		os.Stderr.WriteString(err.Error() + "\n")
+		os.Exit(1)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		fail(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, 10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		fail(fmt.Errorf("mmap shared writable: %w", err))
+	}
+	copy(m, "ABC")
+	if err := unix.Msync(m, unix.MS_SYNC); err != nil {
+		fail(err)
+	}
+	unix.Munmap(m)
+	os.Exit(0)
 }
 
 func TestLocks(t *testing.T) {

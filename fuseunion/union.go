@@ -56,6 +56,7 @@ func newUnion(cfg Config) (*union, error) {
 		return u, nil
 	}
 	if cfg.Work == "" {
+		u.close()
 		return nil, fmt.Errorf("upper directory %s needs a work directory on the same filesystem", cfg.Upper)
 	}
 	var err error
