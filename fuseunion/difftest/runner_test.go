@@ -54,7 +54,14 @@ func (r *runner) step(o op) (*mismatch, error) {
 		return nil, err
 	}
 	times := parentTimes(r.ref.root, o)
+	mtime, sameSize := sameSizeTruncate(r.ref.root, o)
 	want := apply(r.ref.root, o)
+	if sameSize && want.Errno == 0 {
+		ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, mtime}
+		if err := unix.UtimesNano(join(r.ref.root, o.P), ts); err != nil {
+			return nil, fmt.Errorf("restore mtime after a same-size truncate: %w", err)
+		}
+	}
 	if o.Kind == "rename" && want.Errno != 0 && want.Errno != unix.EXDEV {
 		if err := restoreTimes(r.ref.root, times); err != nil {
 			return nil, err
