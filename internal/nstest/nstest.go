@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"strconv"
 	"strings"
@@ -57,6 +58,12 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "nstest: re-exec in user namespace: %v\n", err)
 		os.Exit(125)
 	case "in":
+		// The exec that gained the capabilities cleared the parent-death
+		// signal: arm it again, so the tests die with the outer binary.
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+		if os.Getppid() == 1 {
+			os.Exit(125)
+		}
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			os.Setenv(envErr, fmt.Sprintf("make mounts private: %v", err))
 		}
@@ -120,6 +127,16 @@ func runInNamespace() (int, error) {
 		return 0, fmt.Errorf("clone user namespace (is kernel.unprivileged_userns_clone or user.max_user_namespaces 0?): %w", err)
 	}
 	r.Close()
+	// go test -timeout sends SIGQUIT: pass it (and ^C, SIGTERM) on, so the
+	// stacks printed are those of the tests, inside.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGQUIT, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			cmd.Process.Signal(s)
+		}
+	}()
 	if err := writeMaps(cmd.Process.Pid); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
