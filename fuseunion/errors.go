@@ -1,12 +1,8 @@
 package fuseunion
 
-import (
-	"errors"
-	"syscall"
-)
+import "syscall"
 
 var (
-	errNotYet = errors.New("not implemented yet")
 	// errNameTooLong: FUSE does not check name lengths; the union does, as
 	// a kernel filesystem would.
 	errNameTooLong = syscall.ENAMETOOLONG

@@ -103,7 +103,6 @@ func (n *node) newUpperFile(fd int) *upperFile {
 // upperFile is an open upper file.
 type upperFile struct {
 	n  *node
-	mu sync.Mutex // guards fd against Release racing other calls
 	fd int
 }
 

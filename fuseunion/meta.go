@@ -110,7 +110,8 @@ func (s *metaStore) compact() error {
 			return err
 		}
 	}
-	if err := w.Flush(); err == nil {
+	err = w.Flush()
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if err != nil {

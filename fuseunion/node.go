@@ -121,13 +121,6 @@ func (n *node) setState(s nstate, g uint64) {
 	n.mu.Unlock()
 }
 
-// update changes the cached state after an operation on this node.
-func (n *node) update(f func(*nstate)) {
-	n.mu.Lock()
-	f(&n.st)
-	n.mu.Unlock()
-}
-
 func (u *union) rootState() (nstate, syscall.Errno) {
 	s := nstate{kind: kindDir, upper: !u.readonly()}
 	for i, l := range u.lowers {
