@@ -96,7 +96,7 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 		opts.MountOptions.ExtraCapabilities = 0
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
-	srv, err := fuse.NewServer(fs.NewNodeFS(root, opts), mountpoint, &opts.MountOptions)
+	srv, err := fuse.NewServer(noOpendir{fs.NewNodeFS(root, opts)}, mountpoint, &opts.MountOptions)
 	if err != nil {
 		u.close()
 		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)
