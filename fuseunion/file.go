@@ -127,9 +127,15 @@ func (f *upperFile) Write(ctx context.Context, data []byte, off int64) (uint32, 
 	return uint32(n), fs.ToErrno(err)
 }
 
-// Flush reports errors that the host filesystem only gives at close (NFS,
-// quotas) by closing a duplicate, as close(2) would.
+// Flush reports errors that a network filesystem only gives at close (NFS
+// write-back, quotas) by closing a duplicate, as close(2) would. On a local
+// upper there are none: ENOSYS makes the kernel stop sending FLUSH for the
+// whole mount, one round trip less per close (it still writes dirty pages
+// back at close).
 func (f *upperFile) Flush(ctx context.Context) syscall.Errno {
+	if !f.n.u.closeErrors {
+		return syscall.ENOSYS
+	}
 	fd, err := unix.Dup(f.fd)
 	if err != nil {
 		return fs.ToErrno(err)

@@ -31,6 +31,9 @@ type union struct {
 	renameMu sync.Mutex
 	tmpSeq   atomic.Uint64
 	umask    uint32
+	// closeErrors: the upper's filesystem can fail a close(2) (network
+	// filesystems), so FLUSH must reach it.
+	closeErrors bool
 }
 
 type lowerKey struct {
@@ -80,6 +83,10 @@ func newUnion(cfg Config) (*union, error) {
 		u.close()
 		return nil, fmt.Errorf("work directory %s is not on the filesystem of upper directory %s: copy-up renames from one to the other", cfg.Work, cfg.Upper)
 	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(u.upper, &sfs); err == nil {
+		u.closeErrors = isNetworkFS(sfs.Type)
+	}
 	if u.metas, err = openMetaStore(filepath.Join(cfg.Work, "nook-meta.journal")); err != nil {
 		u.close()
 		return nil, err
@@ -89,6 +96,18 @@ func newUnion(cfg Config) (*union, error) {
 	u.umask = uint32(unix.Umask(0))
 	unix.Umask(int(u.umask))
 	return u, nil
+}
+
+// isNetworkFS reports filesystems whose close(2) can report write errors.
+func isNetworkFS(magic int64) bool {
+	switch uint32(magic) {
+	case unix.NFS_SUPER_MAGIC, unix.SMB_SUPER_MAGIC, unix.SMB2_SUPER_MAGIC, unix.CIFS_SUPER_MAGIC,
+		unix.CEPH_SUPER_MAGIC, unix.V9FS_MAGIC, unix.FUSE_SUPER_MAGIC, unix.AFS_SUPER_MAGIC,
+		0x0bd00bd0, // Lustre
+		0x47504653: // GPFS
+		return true
+	}
+	return false
 }
 
 func (u *union) close() error {
