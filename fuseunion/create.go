@@ -18,52 +18,84 @@ var (
 	_ = (fs.NodeTmpfiler)((*node)(nil))
 )
 
-// newEntry is a name about to be created in directory n.
+// newEntry is a name about to be created in directory n. Everything about
+// it is done relative to one fd of the upper parent directory.
 type newEntry struct {
 	dir      string // the directory's union path
 	path     string // the new entry's union path
+	name     string
+	pfd      int    // O_PATH fd of the upper parent directory
 	whiteout bool   // the upper holds a whiteout for the name, to remove after
 	hidden   bool   // a lower has the name under a whiteout
 	uid, gid uint32 // the owner the new entry gets
+	setgid   bool   // the directory is setgid
 	parent   *node
 }
 
+// at names the new entry for the *at system calls.
+func (e *newEntry) at() at { return at{fd: e.pfd, name: e.name} }
+
+func (e *newEntry) close() { unix.Close(e.pfd) }
+
 // prepareCreate checks that name can be created in n, copies n up, and
 // works out the new entry's owner: the caller, with the directory's group
-// when it is setgid (the kernel leaves that to FUSE servers).
-func (n *node) prepareCreate(ctx context.Context, name string) (newEntry, syscall.Errno) {
+// when it is setgid (the kernel leaves that to FUSE servers). The caller
+// closes the entry.
+func (n *node) prepareCreate(ctx context.Context, name string) (*newEntry, syscall.Errno) {
 	if err := validName(name); err != nil {
-		return newEntry{}, fs.ToErrno(err)
+		return nil, fs.ToErrno(err)
 	}
 	u := n.u
 	if u.readonly() {
-		return newEntry{}, syscall.EROFS
+		return nil, syscall.EROFS
 	}
 	ps, errno := n.state()
 	if errno != 0 {
-		return newEntry{}, errno
+		return nil, errno
 	}
 	if ps.kind != kindDir {
-		return newEntry{}, syscall.ENOTDIR
+		return nil, syscall.ENOTDIR
 	}
-	dir := n.path()
-	if _, errno := u.lookupIn(dir, &ps, name); errno == 0 {
-		return newEntry{}, syscall.EEXIST
-	} else if errno != syscall.ENOENT {
-		return newEntry{}, errno
+	if !ps.upper && u.lowersHave(&ps, name) {
+		return nil, syscall.EEXIST // and no copy-up for a failed create
 	}
 	if errno := u.copyUp(n, true); errno != 0 {
-		return newEntry{}, errno
+		return nil, errno
 	}
-	e := newEntry{dir: dir, path: joinPath(dir, name), parent: n}
-	e.whiteout = u.upperHasWhiteout(dir, name) || u.upperHasCharWhiteout(e.path)
-	e.hidden = e.whiteout || u.lowersHave(&ps, name)
+	dir := n.path()
+	pfd, err := openDirBeneath(u.upper, dir)
+	if err != nil {
+		return nil, fs.ToErrno(err)
+	}
+	e := &newEntry{dir: dir, path: joinPath(dir, name), name: name, pfd: pfd, parent: n}
+	var st unix.Stat_t
+	switch err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); {
+	case err == nil && isUpperWhiteout(&st):
+		e.whiteout = true
+	case err == nil:
+		e.close()
+		return nil, syscall.EEXIST
+	case err != unix.ENOENT:
+		e.close()
+		return nil, fs.ToErrno(err)
+	}
+	if !e.whiteout && len(ps.lowers) > 0 {
+		if len(name)+len(whiteoutPrefix) <= maxNameLen {
+			e.whiteout = unix.Fstatat(pfd, whiteoutName(name), &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+		}
+		if !e.whiteout && u.lowersHave(&ps, name) {
+			e.close()
+			return nil, syscall.EEXIST
+		}
+	}
+	e.hidden = e.whiteout
 	if c, ok := fuse.FromContext(ctx); ok {
 		e.uid, e.gid = c.Uid, c.Gid
 	}
-	var pa fuse.AttrOut
-	if errno := n.Getattr(ctx, nil, &pa); errno == 0 && pa.Mode&unix.S_ISGID != 0 {
-		e.gid = pa.Gid
+	if err := unix.Fstat(pfd, &st); err == nil {
+		if m := u.metaOf(&st); m.Mode&unix.S_ISGID != 0 {
+			e.gid, e.setgid = m.Gid, true
+		}
 	}
 	return e, 0
 }
@@ -78,18 +110,19 @@ func (u *union) upperHasCharWhiteout(path string) bool {
 // replaces, and returns its inode.
 func (e *newEntry) finish(ctx context.Context, k kind, m meta, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	u := e.parent.u
-	st, err := u.upperStat(e.path)
-	if err != nil {
+	var st unix.Stat_t
+	if err := unix.Fstatat(e.pfd, e.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, fs.ToErrno(err)
 	}
 	m.Uid, m.Gid = e.uid, e.gid
 	if err := u.recordMeta(&st, m); err != nil {
-		u.removeUpper(e.path, k == kindDir)
 		return nil, fs.ToErrno(err)
 	}
-	if e.whiteout {
-		if errno := u.dropWhiteout(e.dir, e.path); errno != 0 {
-			return nil, errno
+	if e.whiteout && len(e.name)+len(whiteoutPrefix) <= maxNameLen {
+		// The upper entry already hides the lower one, so a crash
+		// before this leaves a consistent view.
+		if err := unix.Unlinkat(e.pfd, whiteoutName(e.name), 0); err != nil && err != unix.ENOENT {
+			return nil, fs.ToErrno(err)
 		}
 	}
 	ino := u.freshIno()
@@ -137,11 +170,8 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	a, err := beneath(n.u.upper, e.path)
-	if err != nil {
-		return nil, nil, 0, fs.ToErrno(err)
-	}
-	defer a.close()
+	defer e.close()
+	a := e.at()
 	if e.whiteout {
 		// An overlayfs-style whiteout occupies the name itself.
 		unix.Unlinkat(a.fd, a.name, 0)
@@ -181,16 +211,13 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 	if errno != 0 {
 		return nil, errno
 	}
+	defer e.close()
 	u := n.u
 	perm := mode & 0o7777
-	if pa := (fuse.AttrOut{}); n.Getattr(ctx, nil, &pa) == 0 && pa.Mode&unix.S_ISGID != 0 {
+	if e.setgid {
 		perm |= unix.S_ISGID
 	}
-	a, err := beneath(u.upper, e.path)
-	if err != nil {
-		return nil, fs.ToErrno(err)
-	}
-	defer a.close()
+	a := e.at()
 	if !e.hidden {
 		if err := unix.Mkdirat(a.fd, a.name, hostDirMode(perm)); err != nil {
 			return nil, fs.ToErrno(err)
@@ -244,16 +271,14 @@ func (n *node) Mknod(ctx context.Context, name string, mode uint32, dev uint32, 
 	if errno != 0 {
 		return nil, errno
 	}
-	a, err := beneath(n.u.upper, e.path)
-	if err != nil {
-		return nil, fs.ToErrno(err)
-	}
-	defer a.close()
+	defer e.close()
+	a := e.at()
 	if e.whiteout {
 		unix.Unlinkat(a.fd, a.name, 0)
 	}
 	perm := mode & 0o7777
 	m := meta{Mode: k.typeBits() | perm}
+	var err error
 	switch k {
 	case kindFifo, kindSocket:
 		err = unix.Mknodat(a.fd, a.name, k.typeBits()|hostFileMode(perm), 0)
@@ -288,11 +313,8 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 	if errno != 0 {
 		return nil, errno
 	}
-	a, err := beneath(n.u.upper, e.path)
-	if err != nil {
-		return nil, fs.ToErrno(err)
-	}
-	defer a.close()
+	defer e.close()
+	a := e.at()
 	if e.whiteout {
 		unix.Unlinkat(a.fd, a.name, 0)
 	}
@@ -318,6 +340,7 @@ func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, o
 	if errno != 0 {
 		return nil, errno
 	}
+	defer e.close()
 	ts, errno := t.state()
 	if errno != 0 {
 		return nil, errno
@@ -325,11 +348,8 @@ func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, o
 	if ts.kind == kindDir {
 		return nil, syscall.EPERM
 	}
-	b, err := beneath(u.upper, e.path)
-	if err != nil {
-		return nil, fs.ToErrno(err)
-	}
-	defer b.close()
+	b := e.at()
+	var err error
 	if e.whiteout {
 		unix.Unlinkat(b.fd, b.name, 0)
 	}
