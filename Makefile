@@ -11,10 +11,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 LDFLAGS := -X github.com/nookrun/nook/internal/cli/buildinfo.version=$(VERSION)
 BIN := bin
 
-# make bench: several runs, so benchtable can take medians; BENCHTIME (e.g.
-# 3x) overrides the benchmarks' own iteration counts.
+# make bench: several runs, so benchtable can take medians.
 BENCHCOUNT ?= 5
-BENCHTIME ?=
 BENCHTIMEOUT ?= 60m
 # staticcheck, run with go run from the module proxy (no install needed).
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -45,10 +43,14 @@ demo: build
 	scripts/demo.sh $(BIN)
 
 # A benchmark run by hand, not part of make test: nook-overlayfs (dir and tar
-# lowers) vs fuse-overlayfs vs kernel overlayfs, then the table.
+# lowers) vs fuse-overlayfs vs kernel overlayfs, then the table. Each of the
+# BENCHCOUNT runs measures every workload once on every peer, so the peers of
+# a workload take turns instead of being measured minutes apart; benchtable
+# takes the medians. Needs mmdebstrap (the Debian rootfs, cached).
 bench:
-	$(GO) test -run '^$$' -bench . -count $(BENCHCOUNT) $(if $(BENCHTIME),-benchtime $(BENCHTIME)) \
-		-timeout $(BENCHTIMEOUT) ./bench/ | tee bench.out
+	for i in $$(seq $(BENCHCOUNT)); do \
+		$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout $(BENCHTIMEOUT) ./bench/; \
+	done | tee bench.out
 	$(GO) run ./bench/cmd/benchtable < bench.out > docs/BENCHMARKS.md.tmp
 	mv docs/BENCHMARKS.md.tmp docs/BENCHMARKS.md
 
