@@ -44,15 +44,11 @@ func (w noOpendir) FsyncDir(cancel <-chan struct{}, in *fuse.FsyncIn) fuse.Statu
 	if in.Fh != 0 {
 		return w.RawFileSystem.FsyncDir(cancel, in)
 	}
-	var oo fuse.OpenOut
-	st := w.RawFileSystem.OpenDir(cancel, &fuse.OpenIn{InHeader: in.InHeader, Flags: syscall.O_RDONLY}, &oo)
-	if !st.Ok() {
-		return st
-	}
-	defer w.RawFileSystem.ReleaseDir(&fuse.ReleaseIn{InHeader: in.InHeader, Fh: oo.Fh})
-	in2 := *in
-	in2.Fh = oo.Fh
-	return w.RawFileSystem.FsyncDir(cancel, &in2)
+	return w.withHandle(cancel, in.InHeader, func(fh uint64) fuse.Status {
+		in2 := *in
+		in2.Fh = fh
+		return w.RawFileSystem.FsyncDir(cancel, &in2)
+	})
 }
 
 // onHandle runs a directory read on a handle of its own when the kernel
@@ -61,13 +57,20 @@ func (w noOpendir) onHandle(cancel <-chan struct{}, in *fuse.ReadIn, read func(*
 	if in.Fh != 0 {
 		return read(in)
 	}
+	return w.withHandle(cancel, in.InHeader, func(fh uint64) fuse.Status {
+		in2 := *in
+		in2.Fh = fh
+		return read(&in2)
+	})
+}
+
+// withHandle opens a directory handle in-process for the length of f.
+func (w noOpendir) withHandle(cancel <-chan struct{}, h fuse.InHeader, f func(fh uint64) fuse.Status) fuse.Status {
 	var oo fuse.OpenOut
-	st := w.RawFileSystem.OpenDir(cancel, &fuse.OpenIn{InHeader: in.InHeader, Flags: syscall.O_RDONLY}, &oo)
+	st := w.RawFileSystem.OpenDir(cancel, &fuse.OpenIn{InHeader: h, Flags: syscall.O_RDONLY}, &oo)
 	if !st.Ok() {
 		return st
 	}
-	defer w.RawFileSystem.ReleaseDir(&fuse.ReleaseIn{InHeader: in.InHeader, Fh: oo.Fh})
-	in2 := *in
-	in2.Fh = oo.Fh
-	return read(&in2)
+	defer w.RawFileSystem.ReleaseDir(&fuse.ReleaseIn{InHeader: h, Fh: oo.Fh})
+	return f(oo.Fh)
 }

@@ -106,7 +106,13 @@ func (u *union) whiteout(dir, name string) syscall.Errno {
 		}
 		return fs.ToErrno(unix.Renameat(u.work, tmp, a.fd, a.name))
 	}
-	a, err := beneath(u.upper, joinPath(dir, whiteoutName(name)))
+	return u.createMarker(joinPath(dir, whiteoutName(name)))
+}
+
+// createMarker creates an empty marker file (a whiteout, the opaque
+// marker) at an upper path, if it is not there yet.
+func (u *union) createMarker(path string) syscall.Errno {
+	a, err := beneath(u.upper, path)
 	if err != nil {
 		return fs.ToErrno(err)
 	}
@@ -178,16 +184,7 @@ func (u *union) removeUpperTree(path string) syscall.Errno {
 	if err != nil {
 		return fs.ToErrno(err)
 	}
-	var names []string
-	err = readDirents(rfd, func(name string, typ uint8, ino uint64) { names = append(names, name) })
-	if err == nil {
-		for _, name := range names {
-			if e := unix.Unlinkat(rfd, name, 0); e != nil && e != unix.ENOENT {
-				err = e
-				break
-			}
-		}
-	}
+	err = emptyDir(rfd)
 	unix.Close(rfd)
 	if err != nil {
 		return fs.ToErrno(err)
@@ -198,6 +195,21 @@ func (u *union) removeUpperTree(path string) syscall.Errno {
 	}
 	defer a.close()
 	return fs.ToErrno(unix.Unlinkat(a.fd, a.name, unix.AT_REMOVEDIR))
+}
+
+// emptyDir removes every entry of an open directory that holds only files
+// (whiteouts and markers).
+func emptyDir(fd int) error {
+	var names []string
+	if err := readDirents(fd, func(name string, typ uint8, ino uint64) { names = append(names, name) }); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := unix.Unlinkat(fd, name, 0); err != nil && err != unix.ENOENT {
+			return err
+		}
+	}
+	return nil
 }
 
 // OnForget closes an O_TMPFILE node's file when the kernel drops it.

@@ -223,17 +223,7 @@ func (u *union) opaqueIfHidden(path string, s *nstate, hidden bool) syscall.Errn
 }
 
 func (u *union) markOpaque(path string) syscall.Errno {
-	a, err := beneath(u.upper, joinPath(path, opaqueMarker))
-	if err != nil {
-		return fs.ToErrno(err)
-	}
-	defer a.close()
-	fd, err := unix.Openat(a.fd, a.name, unix.O_CREAT|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fs.ToErrno(err)
-	}
-	unix.Close(fd)
-	return 0
+	return u.createMarker(joinPath(path, opaqueMarker))
 }
 
 // copyUpTree copies a directory and every entry the union shows under it
@@ -283,11 +273,7 @@ func (u *union) removeWorkTree(name string) {
 	if err != nil {
 		return
 	}
-	var names []string
-	readDirents(fd, func(n string, typ uint8, ino uint64) { names = append(names, n) })
-	for _, n := range names {
-		unix.Unlinkat(fd, n, 0)
-	}
+	emptyDir(fd)
 	unix.Close(fd)
 	unix.Unlinkat(u.work, name, unix.AT_REMOVEDIR)
 }

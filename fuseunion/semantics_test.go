@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -272,7 +273,7 @@ func TestTmpfile(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	unix.Write(fd, []byte("tmp"))
-	if err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+itoa(fd), unix.AT_FDCWD, tu.p("named"), unix.AT_SYMLINK_FOLLOW); err != nil {
+	if err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, tu.p("named"), unix.AT_SYMLINK_FOLLOW); err != nil {
 		t.Fatalf("link O_TMPFILE into place: %v", err)
 	}
 	if got := readFile(t, tu.p("named")); got != "tmp" {
@@ -297,17 +298,4 @@ func TestSQLiteAndGit(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("git: %v: %s", err, out)
 	}
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(i)) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
