@@ -58,6 +58,9 @@
 // attributes, negative lookups, directory listings (FOPEN_CACHE_DIR),
 // symlink targets and file pages (FOPEN_KEEP_CACHE) for an hour; the
 // writeback cache is on for writable unions, and requests are up to 1 MiB.
+// OPENDIR answers ENOSYS so the kernel caches listings without OPENDIR and
+// RELEASEDIR round trips (see noOpendir); FLUSH answers ENOSYS on local
+// uppers.
 // File locks are left to the kernel, which handles flock, POSIX and OFD
 // locks locally for a FUSE server that does not claim them.
 package fuseunion
