@@ -133,28 +133,27 @@ func (u *union) readonly() bool { return u.upper < 0 }
 // first sight and kept for the life of the mount, also for the entry's
 // copy in the upper once it is copied up.
 func (u *union) lowerIno(layer int, ident uint64) uint64 {
-	k := lowerKey{layer, ident}
 	u.inoMu.Lock()
 	defer u.inoMu.Unlock()
-	if ino, ok := u.lowerInos[k]; ok {
-		return ino
-	}
-	ino := u.nextIno
-	u.nextIno++
-	u.lowerInos[k] = ino
-	return ino
+	return inoFor(u, u.lowerInos, lowerKey{layer, ident})
 }
 
 // upperIno is the union inode number of an upper entry by its host inode.
 func (u *union) upperIno(hostIno uint64) uint64 {
 	u.inoMu.Lock()
 	defer u.inoMu.Unlock()
-	if ino, ok := u.upperInos[hostIno]; ok {
+	return inoFor(u, u.upperInos, hostIno)
+}
+
+// inoFor returns k's number in m, assigning the next free one at first
+// sight. inoMu is held.
+func inoFor[K comparable](u *union, m map[K]uint64, k K) uint64 {
+	if ino, ok := m[k]; ok {
 		return ino
 	}
 	ino := u.nextIno
 	u.nextIno++
-	u.upperInos[hostIno] = ino
+	m[k] = ino
 	return ino
 }
 
