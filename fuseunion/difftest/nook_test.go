@@ -17,15 +17,7 @@ var nookCandidates = []string{candNookDir, candNookTar}
 // spec and runs fn on it.
 func withNook(t *testing.T, spec string, fn func(t *testing.T, m, ref *mount)) {
 	requireKernel(t)
-	lines, err := parseLines(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := parseFixture(lines)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := newLayers(t, f)
+	l := fixtureLayers(t, spec)
 	b := newBacking(t, "disk")
 	for _, name := range nookCandidates {
 		t.Run(name, func(t *testing.T) {
@@ -41,6 +33,37 @@ func withNook(t *testing.T, spec string, fn func(t *testing.T, m, ref *mount)) {
 			fn(t, ms[1], ms[0])
 		})
 	}
+}
+
+// fixtureLayers parses a fixture spec and writes its layers.
+func fixtureLayers(t *testing.T, spec string) *layers {
+	t.Helper()
+	lines, err := parseLines(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseFixture(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newLayers(t, f)
+}
+
+// mountEvery mounts the kernel and every candidate over spec, unmounted
+// when the test ends.
+func mountEvery(t *testing.T, spec string) []*mount {
+	t.Helper()
+	requireKernel(t)
+	ms, err := mountAll(fixtureLayers(t, spec), newBacking(t, "disk"), candidates(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := unmountAll(ms); err != nil {
+			t.Error(err)
+		}
+	})
+	return ms
 }
 
 // expect applies o to m and fails unless it returns want; the kernel's
@@ -199,16 +222,7 @@ whiteout p=op/ghost
 // TestOpenUnlinkedFile: an unlinked file that is still open reports nlink
 // 0 and keeps its contents, on the kernel and on every candidate.
 func TestOpenUnlinkedFile(t *testing.T) {
-	requireKernel(t)
-	lines, _ := parseLines("layer\nfile p=lower data=from-lower\n")
-	f, _ := parseFixture(lines)
-	l := newLayers(t, f)
-	b := newBacking(t, "disk")
-	ms, err := mountAll(l, b, candidates(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unmountAll(ms)
+	ms := mountEvery(t, "layer\nfile p=lower data=from-lower\n")
 	for _, m := range ms {
 		if err := os.WriteFile(join(m.root, "upper"), []byte("from-upper"), 0o644); err != nil {
 			t.Fatal(err)
@@ -244,16 +258,7 @@ func TestOpenUnlinkedFile(t *testing.T) {
 // every candidate. Nothing reads the files in between: reads may update
 // atime under relatime.
 func TestExplicitAtimeKept(t *testing.T) {
-	requireKernel(t)
-	lines, _ := parseLines("layer\nfile p=lower data=x\ndir p=dir\nsymlink p=ln q=lower\n")
-	f, _ := parseFixture(lines)
-	l := newLayers(t, f)
-	b := newBacking(t, "disk")
-	ms, err := mountAll(l, b, candidates(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unmountAll(ms)
+	ms := mountEvery(t, "layer\nfile p=lower data=x\ndir p=dir\nsymlink p=ln q=lower\n")
 	atime := unix.Timespec{Sec: 1111111111, Nsec: 123456789}
 	mtime := unix.Timespec{Sec: 1222222222, Nsec: 987654321}
 	for _, m := range ms {
