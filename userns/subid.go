@@ -1,0 +1,203 @@
+package userns
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// idKind tells uids from gids where the lookups differ.
+type idKind struct {
+	name     string // "uid" or "gid", for messages
+	file     string // the default subordinate id file
+	flags    []string
+	override func(Config) string
+	own      func(Config) int
+}
+
+func uidKind() idKind {
+	return idKind{name: "uid", file: "/etc/subuid", override: func(c Config) string { return c.SubUIDFile },
+		own: func(c Config) int { return c.UID }}
+}
+
+func gidKind() idKind {
+	return idKind{name: "gid", file: "/etc/subgid", flags: []string{"-g"}, override: func(c Config) string { return c.SubGIDFile },
+		own: func(c Config) int { return c.GID }}
+}
+
+// SubUIDs returns the user's subordinate uid ranges: from getsubids when it
+// is installed and knows some (LDAP/SSSD sites), otherwise from the
+// subordinate uid file, where a line may name the user or its uid number
+// (shadow's rule). A missing file means no ranges. The ranges come back
+// sorted and merged, without the user's own uid (which is mapped on its
+// own), clamped to what one kernel map can hold.
+func SubUIDs(cfg Config) ([]Range, error) {
+	cfg, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	l, err := lookupSubIDs(cfg, uidKind())
+	return l.ranges, err
+}
+
+// SubGIDs is SubUIDs for gids (`getsubids -g`, /etc/subgid). Lines there
+// name the user too, not a group.
+func SubGIDs(cfg Config) ([]Range, error) {
+	cfg, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	l, err := lookupSubIDs(cfg, gidKind())
+	return l.ranges, err
+}
+
+// subIDLookup is what a lookup found and where it looked, for messages.
+type subIDLookup struct {
+	ranges []Range
+	where  string // "in /etc/subuid" or "from getsubids or in /etc/subuid"
+}
+
+func lookupSubIDs(cfg Config, k idKind) (subIDLookup, error) {
+	file := k.override(cfg)
+	if file == "" {
+		file = k.file
+	}
+	l := subIDLookup{where: "in " + file}
+	own := uint32(k.own(cfg))
+	tool, err := findGetSubIDs(cfg)
+	if err != nil {
+		return l, err
+	}
+	if tool != "" {
+		l.where = "from getsubids or in " + file
+		rs, err := runGetSubIDs(tool, cfg.User, k)
+		if err != nil {
+			return l, err
+		}
+		if l.ranges = normalise(rs, own); len(l.ranges) > 0 {
+			return l, nil
+		}
+	}
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("read subordinate %ss of %s: %w", k.name, cfg.who(), err)
+	}
+	l.ranges = normalise(parseSubIDs(data, cfg.User, own), own)
+	return l, nil
+}
+
+// findGetSubIDs returns the getsubids to run, or "" for none: disabled with
+// "-", not installed, or no login name to ask it about.
+func findGetSubIDs(cfg Config) (string, error) {
+	switch {
+	case cfg.GetSubIDs == "-" || cfg.User == "":
+		return "", nil
+	case cfg.GetSubIDs != "":
+		if _, err := os.Stat(cfg.GetSubIDs); err != nil {
+			return "", fmt.Errorf("find getsubids: %w", err)
+		}
+		return cfg.GetSubIDs, nil
+	}
+	path, err := exec.LookPath("getsubids")
+	if err != nil {
+		return "", nil // optional: most sites have only the files
+	}
+	return path, nil
+}
+
+// runGetSubIDs asks getsubids for the user's ranges. It exits 1 ("Error
+// fetching ranges") for a user without any, which is no ranges, not an
+// error: the files are read next.
+func runGetSubIDs(tool, user string, k idKind) ([]Range, error) {
+	args := append(append([]string{}, k.flags...), user)
+	out, err := exec.Command(tool, args...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run %s %s: %w", tool, strings.Join(args, " "), err)
+	}
+	return parseGetSubIDs(out), nil
+}
+
+// parseGetSubIDs reads getsubids' output, one "INDEX: OWNER START COUNT"
+// line a range (getsubids(1)). Other lines are skipped.
+func parseGetSubIDs(out []byte) []Range {
+	var rs []Range
+	for line := range strings.SplitSeq(string(out), "\n") {
+		index, rest, ok := strings.Cut(line, ":")
+		f := strings.Fields(rest)
+		if !ok || len(f) != 3 {
+			continue
+		}
+		if _, err := strconv.ParseUint(strings.TrimSpace(index), 10, 32); err != nil {
+			continue
+		}
+		start, err1 := strconv.ParseUint(f[1], 10, 32)
+		count, err2 := strconv.ParseUint(f[2], 10, 32)
+		if err1 != nil || err2 != nil || count > 1<<32-start {
+			continue
+		}
+		rs = append(rs, Range{Start: uint32(start), Count: uint32(min(count, noID))})
+	}
+	return rs
+}
+
+// parseSubIDs returns the ranges an /etc/subuid or /etc/subgid gives the
+// user: "OWNER:START:COUNT" lines whose owner is the login name or, as a
+// decimal number, the uid (shadow matches both, for subgid too). Numbers
+// are read as shadow reads them (C's strtoul base 0: decimal, 0x hex,
+// leading-0 octal) within its limits. Lines shadow would not read
+// (comments, blank lines, wrong field counts, bad numbers) are skipped,
+// since newuidmap would not honour them either.
+func parseSubIDs(data []byte, name string, uid uint32) []Range {
+	var rs []Range
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) != 3 || f[0] == "" || !ownerIs(f[0], name, uid) {
+			continue
+		}
+		start, ok1 := parseCUint(f[1])
+		count, ok2 := parseCUint(f[2])
+		if !ok1 || !ok2 || start > noID || count > min(1<<32-start, noID) {
+			continue
+		}
+		rs = append(rs, Range{Start: uint32(start), Count: uint32(count)})
+	}
+	return rs
+}
+
+func ownerIs(owner, name string, uid uint32) bool {
+	if name != "" && owner == name {
+		return true
+	}
+	n, err := strconv.ParseUint(owner, 10, 32)
+	return err == nil && uint32(n) == uid
+}
+
+// parseCUint parses s the way C's strtoul(s, &end, 0) does when the whole
+// string must be consumed: leading white space, an optional '+', then
+// decimal, 0x-prefixed hex or 0-prefixed octal digits.
+func parseCUint(s string) (uint64, bool) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = strings.TrimPrefix(s, "+")
+	base := 10
+	switch {
+	case len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'):
+		base, s = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	// ParseUint with an explicit base takes digits only: no sign, no
+	// prefix, no underscores.
+	v, err := strconv.ParseUint(s, base, 64)
+	return v, err == nil
+}
