@@ -1,0 +1,119 @@
+// Package usertest tests nook's commands as a user runs them, in the host's
+// namespaces as the invoking user: each *.txtar file here is a testscript
+// (github.com/rogpeppe/go-internal/testscript) about one concept.
+//
+// Unlike ../ (whose test binary is root of a user namespace it made), these
+// scripts need the real user: nook run makes its own user namespace with
+// newuidmap, which refuses to work from inside a nested one.
+//
+// Run one script: go test ./testscripts/user -run 'TestScripts/image_load'
+package usertest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nookrun/nook/internal/cli/nook"
+)
+
+// commands are the programs the scripts run, by the name a copy of the test
+// binary is called.
+func commands() map[string]func() int {
+	return map[string]func() int{
+		"nook": nook.Main,
+	}
+}
+
+// TestMain runs a command when the binary was started under a command's
+// name (by a script, or re-executed by nook itself, which keeps
+// os.Args[0]); otherwise it runs the tests, in the host's namespaces.
+func TestMain(m *testing.M) {
+	if run, ok := commands()[filepath.Base(os.Args[0])]; ok {
+		os.Exit(run())
+	}
+	os.Exit(m.Run())
+}
+
+func TestScripts(t *testing.T) {
+	bin := installCommands(t)
+	p := &probes{}
+	testscript.Run(t, testscript.Params{
+		Dir: ".",
+		// The commands are reached only through exec: every separate
+		// process is explicit in the scripts.
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			return setup(env, bin)
+		},
+		Condition: p.condition,
+		Cmds:      scriptCommands(),
+	})
+}
+
+// installCommands puts a copy of the test binary under each command's name
+// in a directory of its own and returns the directory.
+func installCommands(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("find the test binary: %v", err)
+	}
+	bin := t.TempDir()
+	for name := range commands() {
+		dst := filepath.Join(bin, name)
+		if err := os.Link(exe, dst); err == nil {
+			continue
+		}
+		if err := copyFile(exe, dst); err != nil {
+			t.Fatalf("install %s: %v", name, err)
+		}
+	}
+	return bin
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// setup gives each script its own home and XDG directories under $WORK
+// (so the default store is $WORK/.home/.local/share/nook, exported as
+// $STORE), and the commands on PATH ($NOOKBIN).
+func setup(env *testscript.Env, bin string) error {
+	work := env.WorkDir
+	dirs := map[string]string{
+		"HOME":            filepath.Join(work, ".home"),
+		"XDG_DATA_HOME":   filepath.Join(work, ".home", ".local", "share"),
+		"XDG_CONFIG_HOME": filepath.Join(work, ".home", ".config"),
+		"XDG_CACHE_HOME":  filepath.Join(work, ".home", ".cache"),
+		"XDG_RUNTIME_DIR": filepath.Join(work, ".run"),
+	}
+	for key, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("make %s: %w", key, err)
+		}
+		env.Setenv(key, dir)
+	}
+	env.Setenv("STORE", filepath.Join(dirs["XDG_DATA_HOME"], "nook"))
+	env.Setenv("NOOKBIN", bin)
+	env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
+	return nil
+}
