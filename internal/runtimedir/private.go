@@ -33,15 +33,15 @@ func Private(parent, name string, uid int) (string, error) {
 		return "", fmt.Errorf("stat %s: %w", path, err)
 	}
 	if int(st.Uid) != uid {
-		return "", &unsafeError{path: path,
-			problem: fmt.Sprintf("is owned by uid %d, not by you (uid %d): another user may have made it to take over your containers", st.Uid, uid),
-			fix:     "ask an admin to remove it, or set XDG_RUNTIME_DIR to a private directory of yours"}
+		return "", &UnsafeError{Path: path,
+			Problem: fmt.Sprintf("is owned by uid %d, not by you (uid %d): another user may have made it to take over your containers", st.Uid, uid),
+			Fix:     "ask an admin to remove it, or set XDG_RUNTIME_DIR to a private directory of yours"}
 	}
 	if perm := st.Mode & 0o7777; perm != 0o700 {
 		if !created {
-			return "", &unsafeError{path: path,
-				problem: fmt.Sprintf("has mode %04o, not 0700", perm),
-				fix:     fmt.Sprintf("make it private with 'chmod 0700 %s' (or remove it if you did not make it)", path)}
+			return "", &UnsafeError{Path: path,
+				Problem: fmt.Sprintf("has mode %04o, not 0700", perm),
+				Fix:     fmt.Sprintf("make it private with 'chmod 0700 %s' (or remove it if you did not make it)", path)}
 		}
 		// Our own new directory: the umask took bits away.
 		if err := unix.Fchmod(fd, 0o700); err != nil {
@@ -88,8 +88,8 @@ func notADir(path string) error {
 		target, _ := os.Readlink(path)
 		what = fmt.Sprintf("is a symlink (to %s), not a directory: another user may have planted it to take over your containers", target)
 	}
-	return &unsafeError{path: path, problem: what,
-		fix: fmt.Sprintf("remove it ('rm %s', or ask an admin if it is not yours) or set XDG_RUNTIME_DIR to a private directory of yours", path)}
+	return &UnsafeError{Path: path, Problem: what,
+		Fix: fmt.Sprintf("remove it ('rm %s', or ask an admin if it is not yours) or set XDG_RUNTIME_DIR to a private directory of yours", path)}
 }
 
 // checkParent refuses a parent that others can write without the sticky
@@ -104,9 +104,9 @@ func checkParent(parent string) error {
 		return fmt.Errorf("%s is not a directory", parent)
 	}
 	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&fs.ModeSticky == 0 {
-		return &unsafeError{path: parent,
-			problem: "can be written by anyone and has no sticky bit, so other users could replace nook's directory in it",
-			fix:     fmt.Sprintf("ask an admin to run 'chmod +t %s', or set XDG_RUNTIME_DIR to a private directory of yours", parent)}
+		return &UnsafeError{Path: parent,
+			Problem: "can be written by anyone and has no sticky bit, so other users could replace nook's directory in it",
+			Fix:     fmt.Sprintf("ask an admin to run 'chmod +t %s', or set XDG_RUNTIME_DIR to a private directory of yours", parent)}
 	}
 	return nil
 }

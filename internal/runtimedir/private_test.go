@@ -143,3 +143,16 @@ func TestFallbackReusedAndModeDespiteUmask(t *testing.T) {
 		t.Fatalf("the existing fallback lost its entry: %v", err)
 	}
 }
+
+func TestUnsafeErrorParts(t *testing.T) {
+	tmp := private(t)
+	p := filepath.Join(tmp, "nook-"+strconv.Itoa(os.Getuid()))
+	if err := os.Symlink("/", p); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Dir(os.Getuid(), fallbackOpts(tmp)...)
+	var ue *UnsafeError
+	if !errors.As(err, &ue) || ue.Path != p || !strings.HasPrefix(ue.Problem, "is a symlink (to /)") || !strings.HasPrefix(ue.Fix, "remove it") {
+		t.Fatalf("Dir = %v; want an *UnsafeError for %s with its problem and fix", err, p)
+	}
+}
