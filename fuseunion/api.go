@@ -26,7 +26,21 @@ type Config struct {
 	FsName string
 	// Debug logs every FUSE request.
 	Debug bool
+	// Owner, when set, is who the server's own user is on the other side
+	// of the FUSE connection: upper files the host shows as owned by the
+	// server's uid and gid are presented as Owner's. A server in the host
+	// namespaces serving a container's user namespace sets it to the ids
+	// its user maps to there (0 for a user mapped to root); nil keeps
+	// host ids as they are (a server inside that user namespace).
+	Owner *Owner
+	// Squash presents every file as owned by Owner (or by the server's own
+	// ids): for a user namespace that maps a single id, where any other
+	// owner would show as nobody and lock root out of the file.
+	Squash bool
 }
+
+// Owner is a uid and gid pair.
+type Owner struct{ UID, GID uint32 }
 
 // Server is a live union mount.
 type Server struct {

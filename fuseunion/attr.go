@@ -37,7 +37,7 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	if len(s.lowers) == 0 {
 		return syscall.ESTALE
 	}
-	fillLowerAttr(&s.le, ino, &out.Attr)
+	n.u.fillLowerAttr(&s.le, ino, &out.Attr)
 	s.fixDirNlink(&out.Attr)
 	if orphan {
 		out.Nlink = 0 // unlinked but still open, as on any local filesystem

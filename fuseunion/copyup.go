@@ -329,7 +329,8 @@ func (u *union) lowerXattrs(s *nstate) (map[string][]byte, error) {
 // recordMeta stores m for an upper entry, or drops the record when the
 // host file already shows exactly m.
 func (u *union) recordMeta(st *unix.Stat_t, m meta) error {
-	if m.Uid == st.Uid && m.Gid == st.Gid && m.Mode == st.Mode && m.Rdev == 0 && len(m.Xattrs) == 0 {
+	uid, gid := u.ids.host(st)
+	if m.Uid == uid && m.Gid == gid && m.Mode == st.Mode && m.Rdev == 0 && len(m.Xattrs) == 0 {
 		return u.metas.del(st.Ino)
 	}
 	return u.metas.set(st.Ino, m)
@@ -340,5 +341,6 @@ func (u *union) metaOf(st *unix.Stat_t) meta {
 	if m, ok := u.metas.get(st.Ino); ok {
 		return m
 	}
-	return meta{Uid: st.Uid, Gid: st.Gid, Mode: st.Mode}
+	uid, gid := u.ids.host(st)
+	return meta{Uid: uid, Gid: gid, Mode: st.Mode}
 }

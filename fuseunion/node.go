@@ -265,7 +265,7 @@ func (u *union) childInode(ctx context.Context, parent *node, path string, s nst
 		u.fillUpperAttr(&st, ino, &out.Attr)
 	} else {
 		ino = u.lowerIno(s.top.layer, s.le.ident)
-		fillLowerAttr(&s.le, ino, &out.Attr)
+		u.fillLowerAttr(&s.le, ino, &out.Attr)
 	}
 	s.fixDirNlink(&out.Attr)
 	child := parent.NewInode(ctx, u.newNode(s), fs.StableAttr{Mode: s.kind.typeBits(), Ino: ino})

@@ -31,6 +31,8 @@ type union struct {
 	renameMu sync.Mutex
 	tmpSeq   atomic.Uint64
 	umask    uint32
+	// ids translates upper files' host owners and applies Config.Squash.
+	ids idTranslation
 	// closeErrors: the upper's filesystem can fail a close(2) (network
 	// filesystems), so FLUSH must reach it.
 	closeErrors bool
@@ -51,6 +53,7 @@ func newUnion(cfg Config) (*union, error) {
 		nextIno:   rootIno + 1,
 		lowerInos: map[lowerKey]uint64{},
 		upperInos: map[uint64]uint64{},
+		ids:       newIDTranslation(cfg),
 	}
 	if len(cfg.Lowers) == 0 && cfg.Upper == "" {
 		return nil, fmt.Errorf("a union needs at least one lower layer or an upper directory")

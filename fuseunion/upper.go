@@ -73,6 +73,7 @@ func (u *union) upperDirOpaque(rel string) bool {
 func (u *union) fillUpperAttr(st *unix.Stat_t, ino uint64, out *fuse.Attr) {
 	out.FromStat(stat2syscall(st))
 	out.Ino = ino
+	out.Uid, out.Gid = u.ids.host(st)
 	if m, ok := u.metas.get(st.Ino); ok {
 		out.Mode = m.Mode
 		out.Uid, out.Gid = m.Uid, m.Gid
@@ -81,12 +82,14 @@ func (u *union) fillUpperAttr(st *unix.Stat_t, ino uint64, out *fuse.Attr) {
 			out.Size, out.Blocks = 0, 0
 		}
 	}
+	u.ids.squash(out)
 }
 
-func fillLowerAttr(e *lentry, ino uint64, out *fuse.Attr) {
+func (u *union) fillLowerAttr(e *lentry, ino uint64, out *fuse.Attr) {
 	out.Ino = ino
 	out.Mode = e.kind.typeBits() | e.mode
 	out.Uid, out.Gid = e.uid, e.gid
+	u.ids.squash(out)
 	out.Size = uint64(e.size)
 	out.Nlink = e.nlink
 	if out.Nlink == 0 {

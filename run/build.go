@@ -1,0 +1,139 @@
+package run
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// fuseMountData is the mount(2) data of the union: the fd, a root of
+// the union's own, owned by root of the container's user namespace;
+// allow_other because the workload may run as any id there, with the
+// kernel doing the permission checks.
+const fuseMountData = "fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other"
+
+// buildContainer mounts the union and everything in it, moves into it and
+// sets the hostname. It runs in stage 2, with the capabilities of root in
+// the container's user namespace.
+func buildContainer(ch channel, spec *childSpec) error {
+	// Nothing we mount may propagate back to the host's namespace.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := mountUnion(ch, spec.Rootfs); err != nil {
+		return err
+	}
+	root, err := unix.Open(spec.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the container's root: %w", err)
+	}
+	defer unix.Close(root)
+	if err := mountAt(root, "/proc", false, "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if err := mountDev(root, spec.GID5); err != nil {
+		return err
+	}
+	if err := mountSys(root, spec.NetNS); err != nil {
+		return err
+	}
+	for _, m := range spec.Mounts {
+		if err := addMount(root, m); err != nil {
+			return err
+		}
+	}
+	if err := maskPaths(root); err != nil {
+		return err
+	}
+	if spec.ReadOnly {
+		if err := remountReadOnly(root, "/"); err != nil {
+			return err
+		}
+	}
+	if err := pivotRoot(spec.Rootfs); err != nil {
+		return err
+	}
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return fmt.Errorf("set hostname %q: %w", spec.Hostname, err)
+	}
+	if spec.NetNS {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountUnion opens /dev/fuse here, inside the container's user namespace
+// (the kernel wants the fd opened in the namespace of the mount), mounts
+// it on rootfs and hands it to the monitor, which serves the union on it.
+func mountUnion(ch channel, rootfs string) error {
+	fd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/fuse: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount("nook", rootfs, "fuse.nook", unix.MS_NODEV, fmt.Sprintf(fuseMountData, fd)); err != nil {
+		return fmt.Errorf("mount the union on %s: %w", rootfs, err)
+	}
+	if err := ch.send(message{Type: msgFUSE}, fd); err != nil {
+		return err
+	}
+	if _, _, err := ch.expect(msgServing); err != nil {
+		return fmt.Errorf("wait for the union: %w", err)
+	}
+	return nil
+}
+
+func addMount(root int, m Mount) error {
+	switch m.Type {
+	case "bind":
+		return bindMount(root, m)
+	case "tmpfs":
+		flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV)
+		if m.ReadOnly {
+			flags |= unix.MS_RDONLY
+		}
+		return mountAt(root, m.Target, false, "tmpfs", "tmpfs", flags, m.Data)
+	}
+	return fmt.Errorf("mount on %s: unknown type %q", m.Target, m.Type)
+}
+
+// pivotRoot makes rootfs the root and detaches the old one, so that
+// nothing of the host's tree stays reachable.
+func pivotRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("enter %s: %w", rootfs, err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root to %s: %w", rootfs, err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the host's root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("enter the new root: %w", err)
+	}
+	return nil
+}
+
+// loopbackUp brings up lo in the container's network namespace.
+func loopbackUp() error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring up lo: %w", err)
+	}
+	return nil
+}

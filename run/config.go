@@ -1,0 +1,41 @@
+package run
+
+import (
+	"os"
+
+	"github.com/nookrun/nook/userns"
+)
+
+// Config is one run of a container: everything the monitor needs, already
+// checked by the caller (the CLI turns flags and the image into it).
+type Config struct {
+	// Layers are the image's indexed layer tars, bottom first (each with
+	// its .idx beside it).
+	Layers []string
+	// Upper and Work are the container's writable layer and the union's
+	// work directory, on one filesystem.
+	Upper, Work string
+	// StateDir is the container's runtime directory: the mount point of
+	// its root and the files bound to /etc.
+	StateDir string
+	// Hostname is the container's host name.
+	Hostname string
+	// Process is the workload.
+	Process Process
+	// Mounts are volumes and tmpfs mounts, made in order.
+	Mounts []Mount
+	// ReadOnly mounts the root filesystem read-only.
+	ReadOnly bool
+	// HostNetwork keeps the host's network namespace (--network host);
+	// otherwise the container has one of its own with only lo.
+	HostNetwork bool
+	// UserNS is the user namespace plan: maps, mode.
+	UserNS userns.Plan
+	// Stdin is the workload's standard input; nil for /dev/null.
+	Stdin *os.File
+	// Stdout and Stderr are the workload's standard output and error
+	// (with Process.Tty, the terminal relay's).
+	Stdout, Stderr *os.File
+	// FUSEDebug logs every FUSE request of the union to Stderr.
+	FUSEDebug bool
+}

@@ -1,0 +1,344 @@
+package run
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Container states, as Docker names them.
+const (
+	StateCreated = "created"
+	StateRunning = "running"
+	StateExited  = "exited"
+)
+
+// Container is a container's record, containers/<id>/container.json in the
+// store. The monitor holds containers/<id>/lock while the container runs,
+// so a record that says running with the lock free belongs to a monitor
+// that died.
+type Container struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Image    string    `json:"image"`
+	ImageID  string    `json:"imageID"`
+	Command  []string  `json:"command"`
+	Created  time.Time `json:"created"`
+	State    string    `json:"state"`
+	ExitCode int       `json:"exitCode"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	// MonitorPID is the nook process serving the container.
+	MonitorPID int `json:"monitorPID,omitempty"`
+	// Upper is the container's writable layer; Work the union's work
+	// directory. Both are under Dir unless the store is on a network
+	// filesystem (then on node-local storage).
+	Upper string `json:"upper"`
+	Work  string `json:"work"`
+	// AutoRemove is --rm.
+	AutoRemove bool `json:"autoRemove,omitempty"`
+	// Lost is set when the record said running but its monitor was gone.
+	Lost bool `json:"-"`
+
+	dir  string
+	lock *os.File
+}
+
+// Dir is the container's directory in the store.
+func (c *Container) Dir() string { return c.dir }
+
+// ShortID is the first 12 hex digits of the id, as Docker shows it.
+func (c *Container) ShortID() string { return c.ID[:12] }
+
+// ErrNameInUse is a --name another container has.
+var ErrNameInUse = errors.New("container name already in use")
+
+// ErrNoContainer is a reference that names no container.
+var ErrNoContainer = errors.New("no such container")
+
+// ErrRunning is a container that must be stopped first.
+var ErrRunning = errors.New("container is running")
+
+// Containers is the store's containers/ directory.
+type Containers struct{ dir string }
+
+// OpenContainers opens (and creates) storeRoot/containers.
+func OpenContainers(storeRoot string) (*Containers, error) {
+	dir := filepath.Join(storeRoot, "containers")
+	if err := os.MkdirAll(filepath.Join(dir, "names"), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	return &Containers{dir: dir}, nil
+}
+
+// Create reserves name (generated when empty), makes the container's
+// directory and returns the record locked, as its monitor holds it.
+// upperBase, when not empty, is where the upper and work go instead of the
+// container's directory (node-local storage).
+func (cs *Containers) Create(c Container, upperBase string) (*Container, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	c.ID = id
+	c.Created = time.Now().UTC()
+	c.State = StateCreated
+	if c.Name == "" {
+		c.Name = generateName(id)
+	} else if err := checkName(c.Name); err != nil {
+		return nil, err
+	}
+	c.dir = filepath.Join(cs.dir, id)
+	if err := os.Mkdir(c.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create container directory: %w", err)
+	}
+	if err := cs.reserveName(c.Name, id); err != nil {
+		os.RemoveAll(c.dir)
+		return nil, err
+	}
+	base := c.dir
+	if upperBase != "" {
+		base = filepath.Join(upperBase, id)
+	}
+	c.Upper, c.Work = filepath.Join(base, "upper"), filepath.Join(base, "work")
+	for _, d := range []string{c.Upper, c.Work} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			cs.remove(&c)
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	if err := c.takeLock(); err != nil {
+		cs.remove(&c)
+		return nil, err
+	}
+	if err := c.Save(); err != nil {
+		cs.remove(&c)
+		return nil, err
+	}
+	return &c, nil
+}
+
+// reserveName links names/NAME to the id: link(2) fails if the name is
+// taken, so of two runs with one --name exactly one wins.
+func (cs *Containers) reserveName(name, id string) error {
+	tmp := filepath.Join(cs.dir, "names", "."+id)
+	if err := os.WriteFile(tmp, []byte(id), 0o600); err != nil {
+		return fmt.Errorf("reserve name %q: %w", name, err)
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, filepath.Join(cs.dir, "names", name)); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%w: %q (remove that container with 'nook rm %s' or choose another --name)", ErrNameInUse, name, name)
+		}
+		return fmt.Errorf("reserve name %q: %w", name, err)
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	for i, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || i > 0 && strings.ContainsRune("_.-", r)
+		if !ok {
+			return fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+		}
+	}
+	if name == "" || len(name) > 128 {
+		return fmt.Errorf("invalid container name %q: 1 to 128 characters", name)
+	}
+	return nil
+}
+
+func newID() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make a container id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func (c *Container) takeLock() error {
+	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock container %s: %w", c.ShortID(), err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("lock container %s: %w", c.ShortID(), err)
+	}
+	c.lock = f
+	return nil
+}
+
+// Unlock releases the monitor's lock.
+func (c *Container) Unlock() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+// Save writes the record atomically.
+func (c *Container) Save() error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode container %s: %w", c.ShortID(), err)
+	}
+	return writeFileAtomic(filepath.Join(c.dir, "container.json"), b)
+}
+
+// writeFileAtomic writes p through a temporary file, fsync and rename.
+func writeFileAtomic(p string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// List reads every container's record; running ones whose monitor is gone
+// come back exited and Lost.
+func (cs *Containers) List() ([]*Container, error) {
+	ents, err := os.ReadDir(cs.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []*Container
+	for _, e := range ents {
+		if !e.IsDir() || len(e.Name()) != 64 {
+			continue
+		}
+		c, err := cs.load(e.Name())
+		if err != nil {
+			continue // being created or removed right now
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+func (cs *Containers) load(id string) (*Container, error) {
+	dir := filepath.Join(cs.dir, id)
+	b, err := os.ReadFile(filepath.Join(dir, "container.json"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{}
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("read container %s: %w", id, err)
+	}
+	c.dir = dir
+	if c.State == StateRunning || c.State == StateCreated {
+		if !lockHeld(filepath.Join(dir, "lock")) {
+			c.State, c.Lost = StateExited, true
+		}
+	}
+	return c, nil
+}
+
+// lockHeld reports whether a monitor holds the lock file p.
+func lockHeld(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	return false
+}
+
+// Get finds a container by name, full id or unique id prefix.
+func (cs *Containers) Get(ref string) (*Container, error) {
+	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", ref)); err == nil && checkName(ref) == nil {
+		return cs.load(string(b))
+	}
+	all, err := cs.List()
+	if err != nil {
+		return nil, err
+	}
+	var found *Container
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, ref) && len(ref) >= 1 {
+			if found != nil {
+				return nil, fmt.Errorf("container reference %q is ambiguous: give more of the id", ref)
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoContainer, ref)
+	}
+	return found, nil
+}
+
+// Remove deletes a container that is not running (with force, a running
+// one's monitor is killed first).
+func (cs *Containers) Remove(c *Container, force bool) error {
+	if c.lock == nil && lockHeld(filepath.Join(c.dir, "lock")) {
+		if !force {
+			return fmt.Errorf("%w: %s (stop it first, or use 'nook rm -f')", ErrRunning, c.Name)
+		}
+		if c.MonitorPID > 0 {
+			unix.Kill(c.MonitorPID, unix.SIGKILL)
+		}
+	}
+	return cs.remove(c)
+}
+
+func (cs *Containers) remove(c *Container) error {
+	c.Unlock()
+	// The name goes first: a half-removed container must not hold it.
+	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", c.Name)); err == nil && string(b) == c.ID {
+		os.Remove(filepath.Join(cs.dir, "names", c.Name))
+	}
+	for _, d := range []string{filepath.Dir(c.Upper), c.dir} {
+		if d == "" || d == "." {
+			continue
+		}
+		if err := removeTree(d); err != nil {
+			return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
+		}
+	}
+	return nil
+}
+
+// removeTree is os.RemoveAll that also gets through directories the
+// container left without write or search permission for their owner.
+func removeTree(p string) error {
+	err := os.RemoveAll(p)
+	if err == nil || !errors.Is(err, os.ErrPermission) {
+		return err
+	}
+	filepath.WalkDir(p, func(q string, d os.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			os.Chmod(q, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(p)
+}

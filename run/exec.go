@@ -1,0 +1,199 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/userns"
+)
+
+// Exit statuses of a workload that could not start, as Docker has them.
+const (
+	exitNotExecutable = 126
+	exitNotFound      = 127
+	exitNookError     = 125
+)
+
+// defaultPath is the PATH of a container whose image sets none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// execWorkload becomes the workload: it takes the pty, switches to the
+// workload's user, limits capabilities and execs. It returns only on
+// failure, with the exit status that failure should give.
+func execWorkload(ch channel, spec *childSpec) (int, error) {
+	p := spec.Process
+	initExe := -1
+	if p.Init {
+		// nook's binary is not inside the container, but /proc/self/exe
+		// still opens it: exec it from that descriptor.
+		fd, err := unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return exitNookError, fmt.Errorf("open nook's binary for --init: %w", err)
+		}
+		initExe = fd
+	}
+	if p.Tty {
+		if err := takeTerminal(ch, p.Rows, p.Cols); err != nil {
+			return exitNookError, err
+		}
+	}
+	id, err := resolveUser(p.User)
+	if err != nil {
+		return exitNookError, err
+	}
+	if spec.SingleID {
+		// Only root is mapped: another id cannot be taken, and the
+		// filter below makes the workload's own attempts succeed
+		// without effect, so the workload runs as root throughout.
+		id.UID, id.GID, id.Groups = 0, 0, []uint32{0}
+	}
+	env := withDefaults(p.Env, id.Home, spec.Hostname, p.Tty)
+	cwd := p.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return exitNookError, fmt.Errorf("create working directory %s: %w", cwd, err)
+	}
+	if err := limitCapabilities(); err != nil {
+		return exitNookError, err
+	}
+	if err := switchUser(id); err != nil {
+		return exitNookError, err
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return exitNookError, fmt.Errorf("enter working directory %s: %w", cwd, err)
+	}
+	if len(p.Args) == 0 {
+		return exitNookError, errors.New("no command: the image has no Cmd or Entrypoint; give one after the image name")
+	}
+	exe, code, err := lookPath(p.Args[0], env)
+	if err != nil {
+		return code, err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return exitNookError, fmt.Errorf("set no_new_privs: %w", err)
+	}
+	if spec.SingleID {
+		if err := userns.InstallSingleIDFilter(); err != nil {
+			return exitNookError, err
+		}
+	}
+	if initExe >= 0 {
+		argv := append([]string{os.Args[0], RoleInit, "--", exe}, p.Args[1:]...)
+		err = execveat(initExe, argv, env)
+		return exitNookError, fmt.Errorf("start nook's init: %w", err)
+	}
+	err = unix.Exec(exe, p.Args, env)
+	return execFailure(p.Args[0], err)
+}
+
+// execFailure maps a failed exec to Docker's message and exit status.
+func execFailure(name string, err error) (int, error) {
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return exitNotFound, fmt.Errorf("exec %q: no such file or directory", name)
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EISDIR), errors.Is(err, unix.EPERM):
+		return exitNotExecutable, fmt.Errorf("exec %q: %w", name, err)
+	}
+	return exitNookError, fmt.Errorf("exec %q: %w", name, err)
+}
+
+// lookPath finds name in the container's PATH as the shell would.
+func lookPath(name string, env []string) (string, int, error) {
+	if strings.Contains(name, "/") {
+		return name, 0, nil
+	}
+	pathVar := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathVar = v
+		}
+	}
+	denied := ""
+	for _, dir := range strings.Split(pathVar, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := path.Join(dir, name)
+		var st unix.Stat_t
+		if unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			continue
+		}
+		if unix.Access(p, unix.X_OK) == nil {
+			return p, 0, nil
+		}
+		if denied == "" {
+			denied = p
+		}
+	}
+	if denied != "" {
+		return "", exitNotExecutable, fmt.Errorf("exec %q: permission denied", denied)
+	}
+	return "", exitNotFound, fmt.Errorf("exec %q: executable file not found in $PATH", name)
+}
+
+// withDefaults adds what Docker puts in every container's environment
+// when the image and the user did not set it.
+func withDefaults(env []string, home, hostname string, tty bool) []string {
+	has := map[string]bool{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		has[k] = true
+	}
+	out := append([]string(nil), env...)
+	add := func(k, v string) {
+		if !has[k] {
+			out = append(out, k+"="+v)
+		}
+	}
+	add("PATH", defaultPath)
+	add("HOSTNAME", hostname)
+	add("HOME", home)
+	if tty {
+		add("TERM", "xterm")
+	}
+	return out
+}
+
+// switchUser sets the workload's groups and ids (for every thread: Go's
+// syscall package does that).
+func switchUser(id identity) error {
+	groups := make([]int, len(id.Groups))
+	for i, g := range id.Groups {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("set supplementary groups %v: %w", id.Groups, err)
+	}
+	if err := syscall.Setgid(int(id.GID)); err != nil {
+		return fmt.Errorf("set group id %d: %w (is it mapped in the user namespace?)", id.GID, err)
+	}
+	if err := syscall.Setuid(int(id.UID)); err != nil {
+		return fmt.Errorf("set user id %d: %w (is it mapped in the user namespace?)", id.UID, err)
+	}
+	return nil
+}
+
+// execveat execs the file open at fd.
+func execveat(fd int, argv, env []string) error {
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return err
+	}
+	envp, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return err
+	}
+	empty, _ := unix.BytePtrFromString("")
+	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])), unix.AT_EMPTY_PATH, 0)
+	return errno
+}

@@ -1,0 +1,297 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/fuseunion"
+	"github.com/nookrun/nook/userns"
+)
+
+// forwarded are the signals the monitor passes on to the container.
+var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// Run starts the container described by cfg, serves its root filesystem,
+// relays signals and the terminal, and returns the workload's exit status
+// once it has ended and the union is gone. A container that did not start
+// gives a *StartError; nothing of it is left running or mounted.
+func Run(ctx context.Context, cfg Config) (int, error) {
+	rootfs := filepath.Join(cfg.StateDir, "rootfs")
+	if err := os.MkdirAll(rootfs, 0o700); err != nil {
+		return exitNookError, fmt.Errorf("create %s: %w", rootfs, err)
+	}
+	etc, err := writeEtcFiles(cfg)
+	if err != nil {
+		return exitNookError, err
+	}
+	lowers, err := openLowers(cfg.Layers)
+	if err != nil {
+		return exitNookError, err
+	}
+	mon, childEnd, err := newSocketpair()
+	if err != nil {
+		closeLowers(lowers)
+		return exitNookError, err
+	}
+	defer mon.Close()
+	ch := channel{f: mon}
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+
+	c, err := startChild(cfg, childEnd)
+	childEnd.Close()
+	if err != nil {
+		closeLowers(lowers)
+		return exitNookError, err
+	}
+	r := &running{cfg: cfg, ch: ch, child: c}
+	code, err := r.start(lowers, rootfs, etc)
+	if err != nil {
+		r.kill()
+		r.finish()
+		return code, err
+	}
+	for {
+		select {
+		case s := <-sigs:
+			unix.Kill(c.pid, s.(syscall.Signal))
+		case <-c.done:
+			return r.finish(), nil
+		}
+	}
+}
+
+// running is a started container, seen from the monitor.
+type running struct {
+	cfg   Config
+	ch    channel
+	child *child
+	srv   *fuseunion.Server
+	tty   *ttyRelay
+}
+
+// start takes the container from a fresh child to a running workload,
+// following the protocol in proto.go.
+func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (int, error) {
+	if err := r.cfg.UserNS.Apply(r.child.pid); err != nil {
+		closeLowers(lowers)
+		return exitNookError, fmt.Errorf("map ids into the container's user namespace: %w", err)
+	}
+	if err := r.ch.send(message{Type: msgMapped}, -1); err != nil {
+		closeLowers(lowers)
+		return exitNookError, err
+	}
+	spec := r.spec(rootfs, etc)
+	if err := r.ch.send(message{Type: msgSpec, Spec: spec}, -1); err != nil {
+		closeLowers(lowers)
+		return exitNookError, err
+	}
+	_, fd, err := r.ch.expect(msgFUSE)
+	if err != nil {
+		closeLowers(lowers)
+		return exitNookError, r.childError(err)
+	}
+	r.srv, err = fuseunion.Mount(fmt.Sprintf("/dev/fd/%d", fd), r.unionConfig(lowers))
+	if err != nil {
+		unix.Close(fd)
+		return exitNookError, fmt.Errorf("serve the container's root: %w", err)
+	}
+	if err := r.ch.send(message{Type: msgServing}, -1); err != nil {
+		return exitNookError, err
+	}
+	for {
+		m, fd, err := r.ch.recv()
+		if errors.Is(err, io.EOF) {
+			// The socket is close-on-exec: the workload runs.
+			return 0, nil
+		}
+		if err != nil {
+			return exitNookError, r.childError(err)
+		}
+		switch m.Type {
+		case msgPTY:
+			r.tty, err = startTTYRelay(fd, r.cfg.Stdin, r.cfg.Stdout)
+			if err != nil {
+				return exitNookError, err
+			}
+		case msgExecError:
+			return m.Code, &StartError{Code: m.Code, Err: errors.New(m.Error)}
+		case msgError:
+			return exitNookError, &StartError{Code: exitNookError, Err: errors.New(m.Error)}
+		default:
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+			return exitNookError, fmt.Errorf("container start: unexpected %s message", m.Type)
+		}
+	}
+}
+
+// childError prefers what the child said over what the socket saw when
+// the child died.
+func (r *running) childError(err error) error {
+	return &StartError{Code: exitNookError, Err: fmt.Errorf("container start: %w", err)}
+}
+
+func (r *running) spec(rootfs string, etc []Mount) *childSpec {
+	gid5 := false
+	for _, m := range r.cfg.UserNS.GIDs {
+		if m.ContainerID <= 5 && 5 < m.ContainerID+m.Size {
+			gid5 = true
+		}
+	}
+	return &childSpec{
+		Rootfs:   rootfs,
+		ReadOnly: r.cfg.ReadOnly,
+		Hostname: r.cfg.Hostname,
+		NetNS:    !r.cfg.HostNetwork,
+		Mounts:   append(etc, r.cfg.Mounts...),
+		Process:  r.cfg.Process,
+		SingleID: r.cfg.UserNS.Mode == userns.Single,
+		GID5:     gid5,
+	}
+}
+
+// unionConfig serves the image's layers under the container's upper. The
+// FUSE connection belongs to the container's user namespace, so ids go
+// out as the container sees them; the upper's files, owned on the host
+// by the user, show as whatever the user is mapped to there.
+func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
+	owner := &fuseunion.Owner{}
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	for _, m := range r.cfg.UserNS.UIDs {
+		if m.HostID <= uid && uid < m.HostID+m.Size {
+			owner.UID = m.ContainerID + uid - m.HostID
+		}
+	}
+	for _, m := range r.cfg.UserNS.GIDs {
+		if m.HostID <= gid && gid < m.HostID+m.Size {
+			owner.GID = m.ContainerID + gid - m.HostID
+		}
+	}
+	return fuseunion.Config{
+		Lowers: lowers,
+		Upper:  r.cfg.Upper,
+		Work:   r.cfg.Work,
+		FsName: "nook",
+		Debug:  r.cfg.FUSEDebug,
+		Owner:  owner,
+		Squash: r.cfg.UserNS.Mode == userns.Single,
+	}
+}
+
+// kill ends a container that failed to start.
+func (r *running) kill() {
+	unix.Kill(r.child.pid, unix.SIGKILL)
+}
+
+// finish waits for the workload, the terminal relay and the union, and
+// returns the workload's exit status.
+func (r *running) finish() int {
+	<-r.child.done
+	if r.tty != nil {
+		r.tty.wait()
+	}
+	if r.srv != nil {
+		// The container's mount namespace died with its last process,
+		// which aborted the FUSE connection.
+		r.srv.Wait()
+	}
+	return r.child.status
+}
+
+// child is the container's first process, seen from the monitor.
+type child struct {
+	pid    int
+	done   chan struct{}
+	status int
+}
+
+// startChild starts the child in new namespaces. It is started, waited for
+// and reaped on one goroutine locked to its OS thread, because the
+// child's parent-death signal fires when the thread that forked it ends.
+func startChild(cfg Config, sock *os.File) (*child, error) {
+	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
+	if !cfg.HostNetwork {
+		flags |= unix.CLONE_NEWNET
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{os.Args[0], RoleChild},
+		Env:        []string{},
+		ExtraFiles: []*os.File{sock},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: uintptr(flags),
+			Pdeathsig:  unix.SIGKILL,
+			Setsid:     true,
+		},
+	}
+	// Assigned only when set: a nil *os.File in the io.Reader would not
+	// be nil. Unset, os/exec gives the child /dev/null.
+	if cfg.Stdin != nil {
+		cmd.Stdin = cfg.Stdin
+	}
+	if cfg.Stdout != nil {
+		cmd.Stdout = cfg.Stdout
+	}
+	if cfg.Stderr != nil {
+		cmd.Stderr = cfg.Stderr
+	}
+	c := &child{done: make(chan struct{})}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// Never unlocked: the thread ends with this goroutine, after
+		// the child is reaped.
+		if err := cmd.Start(); err != nil {
+			started <- fmt.Errorf("start the container's first process: %w", err)
+			return
+		}
+		c.pid = cmd.Process.Pid
+		started <- nil
+		err := cmd.Wait()
+		c.status = 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			c.status = exitStatus(unix.WaitStatus(ee.Sys().(syscall.WaitStatus)))
+		} else if err != nil {
+			c.status = exitNookError
+		}
+		close(c.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func openLowers(paths []string) ([]fuseunion.Lower, error) {
+	// fuseunion wants the topmost layer first.
+	lowers := make([]fuseunion.Lower, 0, len(paths))
+	for i := len(paths) - 1; i >= 0; i-- {
+		l, err := fuseunion.OpenTarLower(paths[i])
+		if err != nil {
+			closeLowers(lowers)
+			return nil, fmt.Errorf("open layer %s: %w", paths[i], err)
+		}
+		lowers = append(lowers, l)
+	}
+	return lowers, nil
+}
+
+func closeLowers(ls []fuseunion.Lower) {
+	for _, l := range ls {
+		l.Close()
+	}
+}

@@ -1,0 +1,152 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/nookrun/nook/image/imagetest"
+	"github.com/nookrun/nook/internal/nstest"
+	"github.com/nookrun/nook/layer"
+	"github.com/nookrun/nook/userns"
+)
+
+// TestMain runs the container's roles when the monitor re-executes the
+// test binary as a container's child or init.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case RoleChild:
+			os.Exit(ChildMain(os.Args[2:]))
+		case RoleInit:
+			os.Exit(InitMain(os.Args[2:]))
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// testImage writes img's layers as indexed tars and returns their paths,
+// bottom first.
+func testImage(t *testing.T, img v1.Image) []string {
+	t.Helper()
+	dir := t.TempDir()
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := layer.Create(context.Background(), rc, dir)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, filepath.Join(dir, strings.TrimPrefix(info.DiffID, "sha256:")+".tar"))
+	}
+	return paths
+}
+
+type result struct {
+	code   int
+	err    error
+	stdout string
+	stderr string
+}
+
+// runIn runs args in a container over layers, with mode's user namespace.
+func runIn(t *testing.T, layers []string, mode userns.Mode, edit func(*Config), args ...string) result {
+	t.Helper()
+	requireContainers(t)
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := userns.NewPlan(userns.Config{Mode: mode, UID: os.Getuid(), GID: os.Getgid(), User: u.Username})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"upper", "work", "state"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, _ := os.Create(filepath.Join(dir, "stdout"))
+	stderr, _ := os.Create(filepath.Join(dir, "stderr"))
+	defer stdout.Close()
+	defer stderr.Close()
+	cfg := Config{
+		Layers:   layers,
+		Upper:    filepath.Join(dir, "upper"),
+		Work:     filepath.Join(dir, "work"),
+		StateDir: filepath.Join(dir, "state"),
+		Hostname: "box",
+		Process:  Process{Args: args, Env: []string{imagetest.DefaultPath}, Cwd: "/"},
+		UserNS:   plan,
+		Stdout:   stdout,
+		Stderr:   stderr,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	code, err := Run(context.Background(), cfg)
+	out, _ := os.ReadFile(stdout.Name())
+	errOut, _ := os.ReadFile(stderr.Name())
+	return result{code: code, err: err, stdout: string(out), stderr: string(errOut)}
+}
+
+// requireContainers skips (or fails, under NOOK_TEST_STRICT) when this
+// kernel cannot give an unprivileged user namespaces and FUSE.
+func requireContainers(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command("/bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER}
+	if err := cmd.Run(); err != nil {
+		nstest.Skip(t, fmt.Sprintf("no unprivileged user namespaces: %v", err))
+	}
+	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	if err != nil {
+		nstest.Skip(t, fmt.Sprintf("cannot open /dev/fuse (distributions make it 0666): %v", err))
+		return
+	}
+	f.Close()
+}
+
+func TestRunEcho(t *testing.T) {
+	layers := testImage(t, imagetest.Busybox(t))
+	r := runIn(t, layers, userns.Auto, nil, "sh", "-c", "echo hello; echo $$; hostname; exit 3")
+	if r.err != nil {
+		t.Fatalf("run: %v (stderr %q)", r.err, r.stderr)
+	}
+	if r.code != 3 {
+		t.Errorf("exit status %d, want 3", r.code)
+	}
+	if want := "hello\n1\nbox\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+}
+
+func TestRunNotFound(t *testing.T) {
+	layers := testImage(t, imagetest.Busybox(t))
+	r := runIn(t, layers, userns.Auto, nil, "no-such-command")
+	var se *StartError
+	if !errors.As(r.err, &se) || r.code != 127 {
+		t.Fatalf("got %d, %v; want 127 and a StartError", r.code, r.err)
+	}
+	if !strings.Contains(r.err.Error(), "not found") {
+		t.Errorf("error %q does not say not found", r.err)
+	}
+}

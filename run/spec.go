@@ -1,0 +1,66 @@
+package run
+
+// childSpec is everything the child needs to build the container and
+// start its workload. The monitor has checked it; the child trusts it.
+type childSpec struct {
+	// Rootfs is the directory the union is mounted on, a host path the
+	// child's mount namespace shares.
+	Rootfs string `json:"rootfs"`
+	// ReadOnly mounts the root filesystem read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Hostname is set in the new UTS namespace.
+	Hostname string `json:"hostname"`
+	// NetNS is true when the container has a network namespace of its own
+	// (it brings up lo and mounts a sysfs of that namespace).
+	NetNS bool `json:"netns"`
+	// Mounts are made in order after /proc, /dev and /sys.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Process is the workload.
+	Process Process `json:"process"`
+	// SingleID installs the seccomp filter that makes chown and setuid to
+	// other ids succeed without effect (userns single-id mode).
+	SingleID bool `json:"singleID,omitempty"`
+	// GID5 is whether gid 5 (tty) is mapped, for devpts's gid= option.
+	GID5 bool `json:"gid5,omitempty"`
+}
+
+// Process describes the workload.
+type Process struct {
+	// Args is the command and its arguments; Args[0] is looked up in the
+	// container's PATH unless it holds a slash.
+	Args []string `json:"args"`
+	// Env is the environment, KEY=VALUE.
+	Env []string `json:"env"`
+	// Cwd is the working directory inside the container; created if
+	// missing, as Docker does.
+	Cwd string `json:"cwd"`
+	// User is name|uid[:name|gid], resolved against the container's
+	// /etc/passwd and /etc/group; empty for root.
+	User string `json:"user,omitempty"`
+	// Tty gives the workload a pseudo-terminal of the container's own
+	// devpts instance.
+	Tty bool `json:"tty,omitempty"`
+	// Rows and Cols are the terminal's initial size.
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+	// Init runs nook's init as PID 1, which starts the workload, reaps
+	// zombies and forwards signals.
+	Init bool `json:"init,omitempty"`
+}
+
+// Mount is a filesystem mounted into the container.
+type Mount struct {
+	// Type is "bind" or "tmpfs".
+	Type string `json:"type"`
+	// Source is the host path of a bind mount.
+	Source string `json:"source,omitempty"`
+	// Target is the absolute path inside the container.
+	Target string `json:"target"`
+	// ReadOnly makes the mount read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Data is a tmpfs's options (size=, mode=).
+	Data string `json:"data,omitempty"`
+	// File is true when a bind mount's source is not a directory, so the
+	// target is created as a file.
+	File bool `json:"file,omitempty"`
+}
