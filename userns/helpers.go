@@ -1,7 +1,9 @@
 package userns
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,10 +25,10 @@ func findHelper(path, name string) (string, *shortfall) {
 			}
 		}
 	}
-	if path == "" {
+	if _, err := os.Stat(path); path == "" || errors.Is(err, fs.ErrNotExist) {
 		return "", &shortfall{
 			sentinel: ErrNoHelper,
-			problem:  name + " is not installed (not in PATH, /usr/bin or /usr/sbin)",
+			problem:  notFound(path, name),
 			fix:      "to install newuidmap and newgidmap (Debian/Ubuntu: uidmap; Fedora/RHEL: shadow-utils)",
 		}
 	}
@@ -61,4 +63,11 @@ func checkPrivileged(path string) error {
 		return nil
 	}
 	return fmt.Errorf("%s is neither setuid root nor given file capabilities", path)
+}
+
+func notFound(path, name string) string {
+	if path != "" {
+		return name + " is not installed at " + path
+	}
+	return name + " is not installed (not in PATH, /usr/bin or /usr/sbin)"
 }
