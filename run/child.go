@@ -13,8 +13,6 @@ import (
 const (
 	// RoleChild is the container's first process.
 	RoleChild = "__child"
-	// RoleInit is nook's init inside the container (--init).
-	RoleInit = "__init"
 )
 
 // childFD is the socket's descriptor number in the child (ExtraFiles[0]).

@@ -110,8 +110,14 @@ func (cs *Containers) Create(c Container, upperBase string) (*Container, error) 
 		base = filepath.Join(upperBase, id)
 	}
 	c.Upper, c.Work = filepath.Join(base, "upper"), filepath.Join(base, "work")
+	// The upper is the container's root directory: 0755 as in any image.
+	// The container's own directory (0700) keeps other users out.
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		cs.remove(&c)
+		return nil, fmt.Errorf("create %s: %w", base, err)
+	}
 	for _, d := range []string{c.Upper, c.Work} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := os.Mkdir(d, 0o755); err != nil {
 			cs.remove(&c)
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -29,16 +28,6 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // failure, with the exit status that failure should give.
 func execWorkload(ch channel, spec *childSpec) (int, error) {
 	p := spec.Process
-	initExe := -1
-	if p.Init {
-		// nook's binary is not inside the container, but /proc/self/exe
-		// still opens it: exec it from that descriptor.
-		fd, err := unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return exitNookError, fmt.Errorf("open nook's binary for --init: %w", err)
-		}
-		initExe = fd
-	}
 	if p.Tty {
 		if err := takeTerminal(ch, p.Rows, p.Cols); err != nil {
 			return exitNookError, err
@@ -65,11 +54,13 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	if err := limitCapabilities(); err != nil {
 		return exitNookError, err
 	}
-	if err := switchUser(id); err != nil {
-		return exitNookError, err
-	}
-	if err := unix.Chdir(cwd); err != nil {
-		return exitNookError, fmt.Errorf("enter working directory %s: %w", cwd, err)
+	if !p.Init {
+		if err := switchUser(id); err != nil {
+			return exitNookError, err
+		}
+		if err := unix.Chdir(cwd); err != nil {
+			return exitNookError, fmt.Errorf("enter working directory %s: %w", cwd, err)
+		}
 	}
 	if len(p.Args) == 0 {
 		return exitNookError, errors.New("no command: the image has no Cmd or Entrypoint; give one after the image name")
@@ -86,10 +77,8 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 			return exitNookError, err
 		}
 	}
-	if initExe >= 0 {
-		argv := append([]string{os.Args[0], RoleInit, "--", exe}, p.Args[1:]...)
-		err = execveat(initExe, argv, env)
-		return exitNookError, fmt.Errorf("start nook's init: %w", err)
+	if p.Init {
+		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty)
 	}
 	err = unix.Exec(exe, p.Args, env)
 	return execFailure(p.Args[0], err)
@@ -180,20 +169,4 @@ func switchUser(id identity) error {
 		return fmt.Errorf("set user id %d: %w (is it mapped in the user namespace?)", id.UID, err)
 	}
 	return nil
-}
-
-// execveat execs the file open at fd.
-func execveat(fd int, argv, env []string) error {
-	argvp, err := syscall.SlicePtrFromStrings(argv)
-	if err != nil {
-		return err
-	}
-	envp, err := syscall.SlicePtrFromStrings(env)
-	if err != nil {
-		return err
-	}
-	empty, _ := unix.BytePtrFromString("")
-	_, _, errno := unix.Syscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
-		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])), unix.AT_EMPTY_PATH, 0)
-	return errno
 }

@@ -2,7 +2,6 @@ package run
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -10,30 +9,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// InitMain is nook's init (--init), the container's PID 1: it starts the
-// workload, forwards every signal it gets to it, reaps every zombie that
-// is re-parented to it and exits with the workload's status. args are
-// "--", the resolved executable, then the workload's argv.
-func InitMain(args []string) int {
-	if len(args) < 3 || args[0] != "--" {
-		fmt.Fprintf(os.Stderr, "nook: internal role %s: unexpected arguments %q\n", RoleInit, args)
-		return exitNookError
-	}
-	exe, argv := args[1], args[2:]
+// runInit is --init: this process stays the container's PID 1, starts the
+// workload as its child, forwards every signal it gets to it, reaps every
+// zombie re-parented to it and returns the workload's exit status. The
+// workload inherits this thread's limited bounding set, no_new_privs and
+// seccomp filter, and gets its user's ids at exec.
+func runInit(ch channel, exe string, argv, env []string, cwd string, id identity, tty bool) (int, error) {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
-	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
-	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
-		// Put the workload in the terminal's foreground, so that what
-		// the terminal sends (Ctrl-C) reaches it and not us.
-		attr.Sys = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
+	groups := make([]uint32, len(id.Groups))
+	copy(groups, id.Groups)
+	sys := &syscall.SysProcAttr{
+		Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: groups},
 	}
-	proc, err := os.StartProcess(exe, argv, attr)
+	if tty {
+		// The workload leads the terminal's foreground group, so that
+		// what the terminal sends (Ctrl-C) reaches it, not us.
+		sys.Setpgid, sys.Foreground, sys.Ctty = true, true, 0
+	}
+	proc, err := os.StartProcess(exe, argv, &os.ProcAttr{
+		Dir:   cwd,
+		Env:   env,
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+		Sys:   sys,
+	})
 	if err != nil {
-		code, err := execFailure(argv[0], err)
-		fmt.Fprintf(os.Stderr, "nook: %v\n", err)
-		return code
+		return execFailure(argv[0], err)
 	}
+	// The workload runs: tell the monitor, as an exec would have by
+	// closing the socket.
+	ch.f.Close()
 	for sig := range sigs {
 		s, ok := sig.(syscall.Signal)
 		if !ok {
@@ -42,7 +47,7 @@ func InitMain(args []string) int {
 		switch s {
 		case unix.SIGCHLD:
 			if code, done := reap(proc.Pid); done {
-				return code
+				os.Exit(code)
 			}
 		case unix.SIGURG, unix.SIGTTIN, unix.SIGTTOU, unix.SIGPIPE:
 			// SIGURG is the Go runtime's own; the others concern init.
@@ -50,7 +55,7 @@ func InitMain(args []string) int {
 			unix.Kill(proc.Pid, s)
 		}
 	}
-	return exitNookError
+	return exitNookError, errors.New("init: signal channel closed")
 }
 
 // reap collects every exited child; done is true once the workload, pid,

@@ -23,13 +23,8 @@ import (
 // TestMain runs the container's roles when the monitor re-executes the
 // test binary as a container's child or init.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case RoleChild:
-			os.Exit(ChildMain(os.Args[2:]))
-		case RoleInit:
-			os.Exit(InitMain(os.Args[2:]))
-		}
+	if len(os.Args) > 1 && os.Args[1] == RoleChild {
+		os.Exit(ChildMain(os.Args[2:]))
 	}
 	os.Exit(m.Run())
 }
@@ -80,7 +75,7 @@ func runIn(t *testing.T, layers []string, mode userns.Mode, edit func(*Config), 
 	}
 	dir := t.TempDir()
 	for _, d := range []string{"upper", "work", "state"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}

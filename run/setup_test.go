@@ -1,0 +1,141 @@
+package run
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nookrun/nook/image/imagetest"
+	"github.com/nookrun/nook/userns"
+)
+
+// inside runs a shell script in a busybox container and returns its
+// output, failing the test if the container did not exit 0.
+func inside(t *testing.T, mode userns.Mode, edit func(*Config), script string) string {
+	t.Helper()
+	layers := testImage(t, imagetest.ManyOwners(t))
+	r := runIn(t, layers, mode, edit, "sh", "-c", script)
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("container: status %d, error %v, stderr %q, stdout %q", r.code, r.err, r.stderr, r.stdout)
+	}
+	return r.stdout
+}
+
+func TestOnlyOwnProcesses(t *testing.T) {
+	out := inside(t, userns.Auto, nil, "cd /proc && echo [0-9]*")
+	if out != "1\n" {
+		t.Errorf("processes %q visible, want only the container's shell", out)
+	}
+}
+
+func TestDev(t *testing.T) {
+	out := inside(t, userns.Auto, nil, `
+		for d in null zero full random urandom tty; do test -c /dev/$d || echo "no /dev/$d"; done
+		test -L /dev/ptmx && test -c /dev/pts/ptmx || echo "no ptmx"
+		test -d /dev/shm && test -d /dev/mqueue || echo "no shm or mqueue"
+		test "$(readlink /dev/fd)" = /proc/self/fd || echo "no /dev/fd"
+		echo x > /dev/null && head -c 4 /dev/zero | wc -c
+		grep -c . /proc/mounts >/dev/null
+		ls /dev | wc -l`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if lines[0] != "4" || len(lines) != 2 {
+		t.Errorf("unexpected /dev:\n%s", out)
+	}
+}
+
+func TestMasksAndReadOnlyPaths(t *testing.T) {
+	out := inside(t, userns.Auto, nil, `
+		test -s /proc/kcore && echo "kcore readable"
+		cat /proc/keys 2>/dev/null | grep -q . && echo "keys readable"
+		echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo "proc/sys writable"
+		touch /sys/x 2>/dev/null && echo "sys writable"
+		echo ok`)
+	if out != "ok\n" {
+		t.Errorf("masks:\n%s", out)
+	}
+}
+
+func TestCapabilitiesAndNoNewPrivs(t *testing.T) {
+	out := inside(t, userns.Auto, nil, `grep -E '^(CapEff|CapBnd|CapInh|CapAmb|NoNewPrivs)' /proc/self/status`)
+	want := map[string]string{
+		// Docker's default set: chown dac_override fowner fsetid kill
+		// setgid setuid setpcap net_bind_service net_raw sys_chroot
+		// mknod audit_write setfcap.
+		"CapEff":     "00000000a80425fb",
+		"CapBnd":     "00000000a80425fb",
+		"CapInh":     "0000000000000000",
+		"CapAmb":     "0000000000000000",
+		"NoNewPrivs": "1",
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if w := want[k]; strings.TrimSpace(v) != w {
+			t.Errorf("%s = %s, want %s", k, strings.TrimSpace(v), w)
+		}
+	}
+}
+
+func TestOwnersShown(t *testing.T) {
+	out := inside(t, userns.SubID, nil, `ls -ln /home/user /owners | awk '{print $3":"$4, $1, $NF}'`)
+	for _, want := range []string{"1000:1000"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no file owned by %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestUserSwitch(t *testing.T) {
+	out := inside(t, userns.Auto, func(c *Config) { c.Process.User = "user" }, `id -u; id -g; echo $HOME; grep CapEff /proc/self/status`)
+	if want := "1000\n1000\n/home/user\nCapEff:\t0000000000000000\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+func TestVolumes(t *testing.T) {
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "in"), []byte("from host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro := t.TempDir()
+	out := inside(t, userns.Auto, func(c *Config) {
+		c.Mounts = []Mount{
+			{Type: "bind", Source: host, Target: "/data"},
+			{Type: "bind", Source: ro, Target: "/ro", ReadOnly: true},
+			{Type: "tmpfs", Target: "/scratch", Data: "size=1m"},
+		}
+	}, `cat /data/in; echo out > /data/out; touch /ro/x 2>/dev/null && echo "ro writable"; grep ' /scratch ' /proc/mounts | cut -d' ' -f3`)
+	if out != "from host\ntmpfs\n" {
+		t.Errorf("got %q", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(host, "out")); err != nil || string(b) != "out\n" {
+		t.Errorf("write through the volume: %q, %v", b, err)
+	}
+}
+
+func TestReadOnlyRoot(t *testing.T) {
+	out := inside(t, userns.Auto, func(c *Config) { c.ReadOnly = true }, `touch /x 2>/dev/null && echo writable; touch /dev/shm/x && echo shm ok`)
+	if out != "shm ok\n" {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestSingleIDChown(t *testing.T) {
+	out := inside(t, userns.Single, nil, `
+		cat /proc/self/uid_map | awk '{print $1, $3}'
+		touch /f && chown 1000:1000 /f && echo chown ok
+		ls -ln /home/user -d | awk '{print $3":"$4}'`)
+	if out != "0 1\nchown ok\n0:0\n" {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestInitReaps(t *testing.T) {
+	out := inside(t, userns.Auto, func(c *Config) { c.Process.Init = true }, `
+		sh -c 'sleep 0 & exec true'
+		cat /proc/1/cmdline | tr '\0' ' ' | cut -d' ' -f2
+		ps -o stat,comm | grep -c '^Z' || true`)
+	if out != RoleChild+"\n0\n" {
+		t.Errorf("got %q", out)
+	}
+}
