@@ -1,0 +1,52 @@
+package hostcheck
+
+import (
+	"context"
+	"os"
+	"os/user"
+	"strconv"
+)
+
+// Config is who nook runs as and where its store is.
+type Config struct {
+	// UID and GID are the invoking user's, normally os.Getuid() and
+	// os.Getgid(); User is the login name (subordinate id files and the
+	// linger file name the user).
+	UID, GID int
+	User     string
+	// StoreRoot is the image store's directory (it may not exist yet).
+	StoreRoot string
+}
+
+// CurrentUser returns a Config for the process's own user, with StoreRoot
+// left for the caller. The login name falls back to $USER, then to the
+// uid number, when the user database does not know the uid (containers,
+// some LDAP setups without NSS for Go).
+func CurrentUser() Config {
+	cfg := Config{UID: os.Getuid(), GID: os.Getgid()}
+	if u, err := user.LookupId(strconv.Itoa(cfg.UID)); err == nil {
+		cfg.User = u.Username
+	} else if name := os.Getenv("USER"); name != "" {
+		cfg.User = name
+	} else {
+		cfg.User = strconv.Itoa(cfg.UID)
+	}
+	return cfg
+}
+
+// Run runs every probe and returns the report. Probes that cannot run
+// say so in their checks; Run itself does not fail.
+func Run(ctx context.Context, cfg Config) Report {
+	r := Report{Sections: []Section{
+		hostSection(),
+		usernsSection(ctx),
+		subIDSection(ctx, cfg),
+		fuseSection(),
+		cgroupSection(),
+		networkSection(ctx),
+		storeSection(cfg),
+		sessionSection(cfg),
+	}}
+	r.finish()
+	return r
+}
