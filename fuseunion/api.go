@@ -37,10 +37,22 @@ type Config struct {
 	// ids): for a user namespace that maps a single id, where any other
 	// owner would show as nobody and lock root out of the file.
 	Squash bool
+	// IDMap, when set, translates between the ids the layers and the
+	// ownership journal hold (and Owner names) and the ids of the FUSE
+	// connection's user namespace, for a workload in a user namespace
+	// nested below the connection's (nook's keep-id). Ids outside the map
+	// show as nobody (65534). Nil means they are the same.
+	IDMap *IDMap
 }
 
 // Owner is a uid and gid pair.
 type Owner struct{ UID, GID uint32 }
+
+// IDMap is a uid and a gid map.
+type IDMap struct{ UIDs, GIDs []IDRange }
+
+// IDRange maps Size ids from Container on to Conn on.
+type IDRange struct{ Container, Conn, Size uint32 }
 
 // Server is a live union mount.
 type Server struct {

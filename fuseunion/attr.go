@@ -132,10 +132,10 @@ func (u *union) setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
 			}
 		}
 		if hasUid {
-			m.Uid = uid
+			m.Uid = u.ids.uidIn(uid)
 		}
 		if hasGid {
-			m.Gid = gid
+			m.Gid = u.ids.gidIn(gid)
 		}
 		if err := u.recordMeta(&st, m); err != nil {
 			return fs.ToErrno(err)

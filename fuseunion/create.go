@@ -90,7 +90,7 @@ func (n *node) prepareCreate(ctx context.Context, name string) (*newEntry, sysca
 	}
 	e.hidden = e.whiteout
 	if c, ok := fuse.FromContext(ctx); ok {
-		e.uid, e.gid = c.Uid, c.Gid
+		e.uid, e.gid = u.ids.in(c.Uid, c.Gid)
 	}
 	if err := unix.Fstat(pfd, &st); err == nil {
 		if m := u.metaOf(&st); m.Mode&unix.S_ISGID != 0 {
@@ -421,7 +421,7 @@ func (n *node) Tmpfile(ctx context.Context, flags uint32, mode uint32, out *fuse
 	unix.Fstat(fd, &st)
 	m := meta{Mode: unix.S_IFREG | perm}
 	if c, ok := fuse.FromContext(ctx); ok {
-		m.Uid, m.Gid = c.Uid, c.Gid
+		m.Uid, m.Gid = u.ids.in(c.Uid, c.Gid)
 	}
 	u.recordMeta(&st, m)
 	ino := u.freshIno()

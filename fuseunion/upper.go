@@ -82,14 +82,14 @@ func (u *union) fillUpperAttr(st *unix.Stat_t, ino uint64, out *fuse.Attr) {
 			out.Size, out.Blocks = 0, 0
 		}
 	}
-	u.ids.squash(out)
+	u.ids.out(out)
 }
 
 func (u *union) fillLowerAttr(e *lentry, ino uint64, out *fuse.Attr) {
 	out.Ino = ino
 	out.Mode = e.kind.typeBits() | e.mode
 	out.Uid, out.Gid = e.uid, e.gid
-	u.ids.squash(out)
+	u.ids.out(out)
 	out.Size = uint64(e.size)
 	out.Nlink = e.nlink
 	if out.Nlink == 0 {

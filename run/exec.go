@@ -54,7 +54,8 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	if err := limitCapabilities(); err != nil {
 		return exitNookError, err
 	}
-	if !p.Init {
+	inProcess := p.Init || spec.Nested != nil
+	if !inProcess {
 		if err := switchUser(id); err != nil {
 			return exitNookError, err
 		}
@@ -77,8 +78,8 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 			return exitNookError, err
 		}
 	}
-	if p.Init {
-		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty)
+	if inProcess {
+		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty, spec.Nested)
 	}
 	err = unix.Exec(exe, p.Args, env)
 	return execFailure(p.Args[0], err)

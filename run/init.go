@@ -7,20 +7,30 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/userns"
 )
 
-// runInit is --init: this process stays the container's PID 1, starts the
-// workload as its child, forwards every signal it gets to it, reaps every
-// zombie re-parented to it and returns the workload's exit status. The
-// workload inherits this thread's limited bounding set, no_new_privs and
-// seccomp filter, and gets its user's ids at exec.
-func runInit(ch channel, exe string, argv, env []string, cwd string, id identity, tty bool) (int, error) {
+// runInit is --init (and keep-id): this process stays the container's
+// PID 1, starts the workload as its child, forwards every signal it gets
+// to it, reaps every zombie re-parented to it and exits with the
+// workload's status. The workload inherits this thread's limited bounding
+// set, no_new_privs and seccomp filter, and gets its user's ids at exec;
+// with nested set it runs in a user namespace of its own below the
+// container's, where it keeps the host user's uid (keep-id).
+func runInit(ch channel, exe string, argv, env []string, cwd string, id identity, tty bool, nested *nestedMaps) (int, error) {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs)
 	groups := make([]uint32, len(id.Groups))
 	copy(groups, id.Groups)
 	sys := &syscall.SysProcAttr{
 		Credential: &syscall.Credential{Uid: id.UID, Gid: id.GID, Groups: groups},
+	}
+	if nested != nil {
+		sys.Cloneflags = unix.CLONE_NEWUSER
+		sys.UidMappings = procIDMaps(nested.UIDs)
+		sys.GidMappings = procIDMaps(nested.GIDs)
+		sys.GidMappingsEnableSetgroups = true
 	}
 	if tty {
 		// The workload leads the terminal's foreground group, so that
@@ -56,6 +66,14 @@ func runInit(ch channel, exe string, argv, env []string, cwd string, id identity
 		}
 	}
 	return exitNookError, errors.New("init: signal channel closed")
+}
+
+func procIDMaps(ms []userns.Mapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(ms))
+	for i, m := range ms {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)}
+	}
+	return out
 }
 
 // reap collects every exited child; done is true once the workload, pid,

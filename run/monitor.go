@@ -152,13 +152,22 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 			gid5 = true
 		}
 	}
+	var nested *nestedMaps
+	proc := r.cfg.Process
+	if plan := r.cfg.UserNS; plan.Mode == userns.KeepID {
+		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs}
+		if proc.User == "" {
+			proc.User = fmt.Sprintf("%d:%d", plan.ContainerUID, plan.ContainerGID)
+		}
+	}
 	return &childSpec{
+		Nested:   nested,
 		Rootfs:   rootfs,
 		ReadOnly: r.cfg.ReadOnly,
 		Hostname: r.cfg.Hostname,
 		NetNS:    !r.cfg.HostNetwork,
 		Mounts:   append(etc, r.cfg.Mounts...),
-		Process:  r.cfg.Process,
+		Process:  proc,
 		SingleID: r.cfg.UserNS.Mode == userns.Single,
 		GID5:     gid5,
 	}
@@ -169,19 +178,20 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 // out as the container sees them; the upper's files, owned on the host
 // by the user, show as whatever the user is mapped to there.
 func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
-	owner := &fuseunion.Owner{}
-	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
-	for _, m := range r.cfg.UserNS.UIDs {
-		if m.HostID <= uid && uid < m.HostID+m.Size {
-			owner.UID = m.ContainerID + uid - m.HostID
-		}
+	plan := r.cfg.UserNS
+	owner := &fuseunion.Owner{
+		UID: containerID(plan.UIDs, uint32(os.Getuid())),
+		GID: containerID(plan.GIDs, uint32(os.Getgid())),
 	}
-	for _, m := range r.cfg.UserNS.GIDs {
-		if m.HostID <= gid && gid < m.HostID+m.Size {
-			owner.GID = m.ContainerID + gid - m.HostID
-		}
+	var idmap *fuseunion.IDMap
+	if plan.Mode == userns.KeepID {
+		// The connection belongs to the container's user namespace; the
+		// workload and the image's ids live in the nested one.
+		owner.UID, owner.GID = uint32(plan.ContainerUID), uint32(plan.ContainerGID)
+		idmap = &fuseunion.IDMap{UIDs: idRanges(plan.InnerUIDs), GIDs: idRanges(plan.InnerGIDs)}
 	}
 	return fuseunion.Config{
+		IDMap:  idmap,
 		Lowers: lowers,
 		Upper:  r.cfg.Upper,
 		Work:   r.cfg.Work,
@@ -190,6 +200,24 @@ func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
 		Owner:  owner,
 		Squash: r.cfg.UserNS.Mode == userns.Single,
 	}
+}
+
+// containerID is the id host id has in the namespace of maps (0 if none).
+func containerID(maps []userns.Mapping, host uint32) uint32 {
+	for _, m := range maps {
+		if m.HostID <= host && host-m.HostID < m.Size {
+			return m.ContainerID + host - m.HostID
+		}
+	}
+	return 0
+}
+
+func idRanges(maps []userns.Mapping) []fuseunion.IDRange {
+	out := make([]fuseunion.IDRange, len(maps))
+	for i, m := range maps {
+		out[i] = fuseunion.IDRange{Container: m.ContainerID, Conn: m.HostID, Size: m.Size}
+	}
+	return out
 }
 
 // kill ends a container that failed to start.

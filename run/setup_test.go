@@ -1,9 +1,11 @@
 package run
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nookrun/nook/image/imagetest"
@@ -137,5 +139,22 @@ func TestInitReaps(t *testing.T) {
 		ps -o stat,comm | grep -c '^Z' || true`)
 	if out != RoleChild+"\n0\n" {
 		t.Errorf("got %q", out)
+	}
+}
+
+func TestKeepID(t *testing.T) {
+	vol := t.TempDir()
+	out := inside(t, userns.KeepID, func(c *Config) {
+		c.Mounts = []Mount{{Type: "bind", Source: vol, Target: "/vol"}}
+	}, `id -u; id -g; touch /vol/mine /mine; ls -ln /vol/mine /mine /home/user -d | awk '{print $3":"$4}'; stat -c %u:%g /bin/busybox`)
+	uid, gid := os.Getuid(), os.Getgid()
+	ids := fmt.Sprintf("%d:%d", uid, gid)
+	// ls sorts its arguments: /home/user, /mine, /vol/mine.
+	if want := fmt.Sprintf("%d\n%d\n1000:1000\n%s\n%s\n0:0\n", uid, gid, ids, ids); out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(vol, "mine"), &st); err != nil || int(st.Uid) != uid {
+		t.Errorf("file written to the volume: uid %d, %v; want the user's %d", st.Uid, err, uid)
 	}
 }

@@ -1,5 +1,7 @@
 package run
 
+import "github.com/nookrun/nook/userns"
+
 // childSpec is everything the child needs to build the container and
 // start its workload. The monitor has checked it; the child trusts it.
 type childSpec struct {
@@ -22,6 +24,15 @@ type childSpec struct {
 	SingleID bool `json:"singleID,omitempty"`
 	// GID5 is whether gid 5 (tty) is mapped, for devpts's gid= option.
 	GID5 bool `json:"gid5,omitempty"`
+	// Nested, for keep-id, is the user namespace the workload runs in,
+	// below the container's: maps from its ids to the container's.
+	Nested *nestedMaps `json:"nested,omitempty"`
+}
+
+// nestedMaps are the uid and gid maps of a nested user namespace.
+type nestedMaps struct {
+	UIDs []userns.Mapping `json:"uids"`
+	GIDs []userns.Mapping `json:"gids"`
 }
 
 // Process describes the workload.
