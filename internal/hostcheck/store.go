@@ -36,7 +36,9 @@ func storeSection(cfg Config) Section {
 		name += ", a network filesystem"
 	}
 	b.info("store filesystem", name)
-	if err := unix.Faccessat(unix.AT_FDCWD, existing, unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+	if fi, err := os.Stat(existing); err == nil && !fi.IsDir() {
+		b.add(Problem, "store writable", "no: "+existing+" is not a directory", otherRoot)
+	} else if err := unix.Faccessat(unix.AT_FDCWD, existing, unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
 		b.add(Problem, "store writable", fmt.Sprintf("no: %s: %v", existing, err), otherRoot+", or make "+existing+" writable for you")
 	} else if existing != root {
 		b.ok("store writable", "yes (will be made in "+existing+")")

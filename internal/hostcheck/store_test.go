@@ -93,3 +93,17 @@ func TestBytesIEC(t *testing.T) {
 		}
 	}
 }
+
+func TestStoreUnderAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := CurrentUser()
+	cfg.StoreRoot = filepath.Join(file, "nook")
+	r := Report{Sections: []Section{storeSection(cfg)}}
+	r.finish()
+	if c, _ := r.Check("storage", "store writable"); c.Status != Problem || c.Value != "no: "+file+" is not a directory" || r.CanRun {
+		t.Errorf("store under a file: %+v", c)
+	}
+}
