@@ -32,6 +32,7 @@ nook-overlayfs, the union filesystem with fuse-overlayfs's command line.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newLayerCmd(),
+		newInfoCmd(),
 	)
 	return root
 }
