@@ -18,6 +18,11 @@ func InstallSingleIDFilter() error {
 	if err != nil {
 		return err
 	}
+	return install(prog)
+}
+
+// install sets no_new_privs and installs prog on every thread.
+func install(prog []unix.SockFilter) error {
 	// no_new_privs is per thread until TSYNC copies it to the others, so
 	// both calls must happen on one thread.
 	runtime.LockOSThread()
