@@ -212,7 +212,7 @@ func (s *shortfall) notice(instead string) string {
 
 // resolve validates cfg and fills in the login name.
 func (c Config) resolve() (Config, error) {
-	if c.UID < 0 || c.UID >= noID || c.GID < 0 || c.GID >= noID {
+	if c.UID < 0 || int64(c.UID) >= noID || c.GID < 0 || int64(c.GID) >= noID {
 		return c, fmt.Errorf("plan user namespace: uid %d / gid %d out of range", c.UID, c.GID)
 	}
 	if c.User == "" {

@@ -128,7 +128,11 @@ func TestNewPlanSubIDErrors(t *testing.T) {
 			}
 		}
 	}
-	for _, cfg := range []Config{{UID: -1}, {GID: 4294967295}, {Mode: Mode(7)}} {
+	bad := []Config{{UID: -1}, {GID: -2}, {Mode: Mode(7)}}
+	if big := int64(noID); int64(int(big)) == big { // (uid_t)-1 fits an int on 64-bit
+		bad = append(bad, Config{GID: int(big)})
+	}
+	for _, cfg := range bad {
 		if _, err := NewPlan(cfg); err == nil {
 			t.Errorf("NewPlan(%+v) accepted a bad config", cfg)
 		}
