@@ -14,8 +14,11 @@ type Config struct {
 	// linger file name the user).
 	UID, GID int
 	User     string
-	// StoreRoot is the image store's directory (it may not exist yet).
-	StoreRoot string
+	// StoreRoot is the image store's directory (it may not exist yet);
+	// StoreRootErr says why there is none (no HOME, for one), and is
+	// reported as a problem.
+	StoreRoot    string
+	StoreRootErr error
 }
 
 // CurrentUser returns a Config for the process's own user, with StoreRoot

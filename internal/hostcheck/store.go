@@ -20,6 +20,14 @@ const lowSpace = 1 << 30
 func storeSection(cfg Config) Section {
 	b := newSection("storage")
 	root := cfg.StoreRoot
+	if cfg.StoreRootErr != nil || root == "" {
+		err := cfg.StoreRootErr
+		if err == nil {
+			err = errors.New("no store path given")
+		}
+		b.add(Problem, "store", "unknown: "+err.Error(), "set HOME (or XDG_DATA_HOME), or use --root DIR")
+		return runtimeDirChecks(b, cfg)
+	}
 	b.info("store", root)
 	const otherRoot = "use --root DIR with a directory of yours on another filesystem"
 	existing := existingAncestor(root)

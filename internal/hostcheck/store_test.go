@@ -107,3 +107,17 @@ func TestStoreUnderAFile(t *testing.T) {
 		t.Errorf("store under a file: %+v", c)
 	}
 }
+
+func TestStoreUnknown(t *testing.T) {
+	cfg := CurrentUser()
+	cfg.StoreRootErr = errors.New("HOME is not set")
+	r := Report{Sections: []Section{storeSection(cfg)}}
+	r.finish()
+	c, _ := r.Check("storage", "store")
+	if c.Status != Problem || c.Value != "unknown: HOME is not set" || !strings.Contains(c.Fix, "--root") || r.CanRun {
+		t.Errorf("store without a path: %+v", c)
+	}
+	if c, _ := r.Check("storage", "runtime dir"); c.Status != OK {
+		t.Errorf("runtime dir still checked: %+v", c)
+	}
+}

@@ -31,12 +31,10 @@ Info only reports: it exits 0 even when it finds problems.`,
 			if format != "text" && format != "json" {
 				return usageErr(c, fmt.Errorf("unknown --format %q: use text or json", format))
 			}
-			root, err := infoStoreRoot(c)
-			if err != nil {
-				return err
-			}
 			cfg := hostcheck.CurrentUser()
-			cfg.StoreRoot = root
+			// A store that cannot be found is one of the report's
+			// problems, not an error of nook info.
+			cfg.StoreRoot, cfg.StoreRootErr = infoStoreRoot(c)
 			report := hostcheck.Run(c.Context(), cfg)
 			if format == "json" {
 				enc := json.NewEncoder(c.OutOrStdout())
@@ -61,7 +59,7 @@ func infoStoreRoot(c *cobra.Command) (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", errors.New("find the store: neither XDG_DATA_HOME nor HOME is set; set HOME or use --root DIR")
+		return "", errors.New("neither XDG_DATA_HOME nor HOME is set")
 	}
 	return filepath.Join(home, ".local", "share", "nook"), nil
 }
