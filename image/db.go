@@ -1,0 +1,156 @@
+package image
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// index is images.json: every stored image by ID, with its names. An image
+// without names stays until removed by ID (as Docker keeps a dangling
+// image).
+type index struct {
+	Version int      `json:"version"`
+	Images  []record `json:"images"`
+}
+
+// record is one image of images.json. Everything else about the image is
+// in its config blob (named by the ID) and its manifest blob.
+type record struct {
+	ID       string    `json:"id"`       // "sha256:<hex>" of the config blob
+	Manifest string    `json:"manifest"` // "sha256:<hex>" of the manifest blob
+	Names    []string  `json:"names,omitempty"`
+	Size     int64     `json:"size"`   // sum of the uncompressed layer sizes
+	Stored   time.Time `json:"stored"` // when the image entered the store
+}
+
+const indexVersion = 1
+
+func (s *Store) readIndex() (*index, error) {
+	p := filepath.Join(s.root, indexFile)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return &index{Version: indexVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	var ix index
+	if err := json.Unmarshal(data, &ix); err != nil {
+		return nil, fmt.Errorf("read %s: %w: %v", p, ErrCorrupt, err)
+	}
+	if ix.Version != indexVersion {
+		return nil, fmt.Errorf("read %s: version %d, this nook knows %d: %w", p, ix.Version, indexVersion, ErrCorrupt)
+	}
+	return &ix, nil
+}
+
+// writeIndex replaces images.json atomically: temp file, fsync, rename,
+// fsync of the directory. Unchanged contents are not rewritten.
+func (s *Store) writeIndex(ix *index) error {
+	p := filepath.Join(s.root, indexFile)
+	data, err := json.MarshalIndent(ix, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	data = append(data, '\n')
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := writeFileAtomic(p, data); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file beside p and renames it
+// to p once synced; p's directory is synced after.
+func writeFileAtomic(p string, data []byte) error {
+	dir := filepath.Dir(p)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(p)+"-*.tmp")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		return err
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (ix *index) byID(id string) *record {
+	for i := range ix.Images {
+		if ix.Images[i].ID == id {
+			return &ix.Images[i]
+		}
+	}
+	return nil
+}
+
+func (ix *index) byName(name string) *record {
+	for i := range ix.Images {
+		if slices.Contains(ix.Images[i].Names, name) {
+			return &ix.Images[i]
+		}
+	}
+	return nil
+}
+
+// setName gives name to the image id, taking it from any other image.
+func (ix *index) setName(name, id string) {
+	for i := range ix.Images {
+		r := &ix.Images[i]
+		if r.ID == id {
+			if !slices.Contains(r.Names, name) {
+				r.Names = append(r.Names, name)
+				slices.Sort(r.Names)
+			}
+			continue
+		}
+		r.Names = slices.DeleteFunc(r.Names, func(n string) bool { return n == name })
+	}
+}
+
+// untag removes name from the image id.
+func (ix *index) untag(id, name string) {
+	if r := ix.byID(id); r != nil {
+		r.Names = slices.DeleteFunc(r.Names, func(n string) bool { return n == name })
+	}
+}
+
+func (ix *index) remove(id string) {
+	ix.Images = slices.DeleteFunc(ix.Images, func(r record) bool { return r.ID == id })
+}
