@@ -29,10 +29,12 @@ nook-overlayfs, the union filesystem with fuse-overlayfs's command line.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(c, err)
 	})
+	addStoreFlags(root)
 	root.AddCommand(
 		newVersionCmd(),
 		newLayerCmd(),
 		newInfoCmd(),
+		newImageCmd(), newImagesCmd("images"), newLoadCmd(), newImportCmd(), newRmiCmd("rmi"), newTagCmd(),
 	)
 	return root
 }
