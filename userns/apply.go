@@ -1,6 +1,8 @@
 package userns
 
 import (
+	"errors"
+	"io/fs"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,6 +83,10 @@ func writeProc(path, text string) error {
 	_, err = f.Write([]byte(text))
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is named already
 	}
 	if err != nil {
 		return fmt.Errorf("%w %s %q: %w (was it written already, or is the process not yours?)",
