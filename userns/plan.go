@@ -137,11 +137,11 @@ type resources struct {
 // SubID out. The error is for lookups that broke, not for absences.
 func gather(cfg Config) (resources, *shortfall, error) {
 	var r resources
-	u, err := lookupSubIDs(cfg, uidKind())
+	u, err := lookupSubIDs(cfg, kindUID)
 	if err != nil {
 		return r, nil, err
 	}
-	g, err := lookupSubIDs(cfg, gidKind())
+	g, err := lookupSubIDs(cfg, kindGID)
 	if err != nil {
 		return r, nil, err
 	}

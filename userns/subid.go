@@ -10,23 +10,42 @@ import (
 	"strings"
 )
 
-// idKind tells uids from gids where the lookups differ.
-type idKind struct {
-	name     string // "uid" or "gid", for messages
-	file     string // the default subordinate id file
-	flags    []string
-	override func(Config) string
-	own      func(Config) int
+// idKind says whether a lookup is for uids or gids.
+type idKind int
+
+const (
+	kindUID idKind = iota
+	kindGID
+)
+
+func (k idKind) String() string { return [...]string{"uid", "gid"}[k] }
+
+// file is the subordinate id file to read: the override, or /etc's.
+func (k idKind) file(c Config) string {
+	f, def := c.SubUIDFile, "/etc/subuid"
+	if k == kindGID {
+		f, def = c.SubGIDFile, "/etc/subgid"
+	}
+	if f == "" {
+		return def
+	}
+	return f
 }
 
-func uidKind() idKind {
-	return idKind{name: "uid", file: "/etc/subuid", override: func(c Config) string { return c.SubUIDFile },
-		own: func(c Config) int { return c.UID }}
+// own is the user's own id of this kind, mapped on its own at 0.
+func (k idKind) own(c Config) uint32 {
+	if k == kindGID {
+		return uint32(c.GID)
+	}
+	return uint32(c.UID)
 }
 
-func gidKind() idKind {
-	return idKind{name: "gid", file: "/etc/subgid", flags: []string{"-g"}, override: func(c Config) string { return c.SubGIDFile },
-		own: func(c Config) int { return c.GID }}
+// getSubIDsArgs are getsubids' arguments for user: -g lists gid ranges.
+func (k idKind) getSubIDsArgs(user string) []string {
+	if k == kindGID {
+		return []string{"-g", user}
+	}
+	return []string{user}
 }
 
 // SubUIDs returns the user's subordinate uid ranges: from getsubids when it
@@ -40,7 +59,7 @@ func SubUIDs(cfg Config) ([]Range, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := lookupSubIDs(cfg, uidKind())
+	l, err := lookupSubIDs(cfg, kindUID)
 	return l.ranges, err
 }
 
@@ -51,7 +70,7 @@ func SubGIDs(cfg Config) ([]Range, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := lookupSubIDs(cfg, gidKind())
+	l, err := lookupSubIDs(cfg, kindGID)
 	return l.ranges, err
 }
 
@@ -62,12 +81,8 @@ type subIDLookup struct {
 }
 
 func lookupSubIDs(cfg Config, k idKind) (subIDLookup, error) {
-	file := k.override(cfg)
-	if file == "" {
-		file = k.file
-	}
+	file, own := k.file(cfg), k.own(cfg)
 	l := subIDLookup{where: "in " + file}
-	own := uint32(k.own(cfg))
 	tool, err := findGetSubIDs(cfg)
 	if err != nil {
 		return l, err
@@ -87,7 +102,7 @@ func lookupSubIDs(cfg Config, k idKind) (subIDLookup, error) {
 		return l, nil
 	}
 	if err != nil {
-		return l, fmt.Errorf("read subordinate %ss of %s: %w", k.name, cfg.who(), err)
+		return l, fmt.Errorf("read subordinate %ss of %s: %w", k, cfg.who(), err)
 	}
 	l.ranges = normalise(parseSubIDs(data, cfg.User, own), own)
 	return l, nil
@@ -116,7 +131,7 @@ func findGetSubIDs(cfg Config) (string, error) {
 // fetching ranges") for a user without any, which is no ranges, not an
 // error: the files are read next.
 func runGetSubIDs(tool, user string, k idKind) ([]Range, error) {
-	args := append(append([]string{}, k.flags...), user)
+	args := k.getSubIDsArgs(user)
 	out, err := exec.Command(tool, args...).Output()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
