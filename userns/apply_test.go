@@ -189,22 +189,8 @@ func TestApplyKeepID(t *testing.T) {
 // workload there must see itself as the host user.
 func checkKeepID(t *testing.T, p Plan) {
 	t.Helper()
-	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := spawn(t, "gain", true, envNext+"=keepid", envArg+"="+string(b))
-	if err := p.Apply(c.pid()); err != nil {
-		t.Fatalf("Apply: %v", err)
-	}
-	out, err := c.finish()
-	if err != nil {
-		t.Fatalf("keepid role: %v", err)
-	}
 	var r keepIDReport
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("keepid role printed %q: %v", out, err)
-	}
+	runGained(t, p, "keepid", p, &r)
 	if !reflect.DeepEqual(r.UIDs, p.InnerUIDs) || !reflect.DeepEqual(r.GIDs, p.InnerGIDs) {
 		t.Errorf("inner maps uid %v gid %v, want uid %v gid %v", r.UIDs, r.GIDs, p.InnerUIDs, p.InnerGIDs)
 	}

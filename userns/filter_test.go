@@ -158,24 +158,13 @@ func runFilterRole(t *testing.T, install, i386 bool) map[string]string {
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	arg, _ := json.Marshal(filterArgs{Install: install, File: file, I386: i386})
 	empty := writeFile(t, "empty", "")
 	p, err := NewPlan(Config{Mode: Single, UID: os.Getuid(), GID: os.Getgid(), GetSubIDs: "-", SubUIDFile: empty, SubGIDFile: empty})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := spawn(t, "gain", true, envNext+"=filter", envArg+"="+string(arg))
-	if err := p.Apply(c.pid()); err != nil {
-		t.Fatalf("Apply: %v", err)
-	}
-	out, err := c.finish()
-	if err != nil {
-		t.Fatalf("filter role: %v", err)
-	}
 	var res map[string]string
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("filter role printed %q: %v", out, err)
-	}
+	runGained(t, p, "filter", filterArgs{Install: install, File: file, I386: i386}, &res)
 	if res["getgroups"] != res["getgroups before"] {
 		t.Errorf("supplementary groups went from %s to %s", res["getgroups before"], res["getgroups"])
 	}

@@ -2,6 +2,7 @@ package userns
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -139,6 +140,28 @@ func (c *child) finish() (string, error) {
 		return c.out.String(), fmt.Errorf("%v; stderr: %s", err, strings.TrimSpace(c.err.String()))
 	}
 	return c.out.String(), nil
+}
+
+// runGained starts the test binary in a new user namespace, writes its
+// maps with p, lets it gain its capabilities and play role with arg (as
+// JSON), and decodes what it prints into report.
+func runGained(t *testing.T, p Plan, role string, arg, report any) {
+	t.Helper()
+	b, err := json.Marshal(arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := spawn(t, "gain", true, envNext+"="+role, envArg+"="+string(b))
+	if err := p.Apply(c.pid()); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	out, err := c.finish()
+	if err != nil {
+		t.Fatalf("%s role: %v", role, err)
+	}
+	if err := json.Unmarshal([]byte(out), report); err != nil {
+		t.Fatalf("%s role printed %q: %v", role, out, err)
+	}
 }
 
 // readMap reads /proc/PID/uid_map or gid_map as seen from this namespace.
