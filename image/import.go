@@ -63,7 +63,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, opts Import
 func (s *Store) importLayer(ctx context.Context, r io.Reader, cf *v1.ConfigFile, names []string) (Image, error) {
 	info, err := layer.Create(ctx, r, s.layers())
 	if err != nil {
-		return Image{}, err
+		return Image{}, fmt.Errorf("read root filesystem tar (plain, gzip or zstd): %w", err)
 	}
 	h, err := v1.NewHash(info.DiffID)
 	if err != nil {

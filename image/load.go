@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 // was. Layers already in the store are not read again.
 func (s *Store) Load(ctx context.Context, path string) ([]Image, error) {
 	src, err := s.openSource(ctx, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, also(fmt.Errorf("load %s: no such file or directory", path), fs.ErrNotExist)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}

@@ -71,7 +71,7 @@ func indexTar(f *os.File) (*tarSource, error) {
 		}
 		if err != nil {
 			if n == 0 {
-				return nil, fmt.Errorf("%w (%v)", ErrNotArchive, err)
+				return nil, ErrNotArchive
 			}
 			return nil, fmt.Errorf("read archive: %w: %v", ErrInvalidArchive, err)
 		}
@@ -101,12 +101,12 @@ func (src *tarSource) add(h *tar.Header) error {
 			return fmt.Errorf("archive member %q is a sparse file; nook reads only regular files from image archives: %w", h.Name, ErrInvalidArchive)
 		}
 	}
-	name, err := localPath(strings.TrimSuffix(h.Name, "/"))
+	if h.Typeflag == tar.TypeDir {
+		return nil // never read; only files are looked up
+	}
+	name, err := localPath(h.Name)
 	if err != nil {
 		return fmt.Errorf("archive member: %w", err)
-	}
-	if h.Typeflag == tar.TypeDir {
-		return nil
 	}
 	if _, dup := src.members[name]; dup {
 		return fmt.Errorf("archive has two members named %q: %w", name, ErrInvalidArchive)
