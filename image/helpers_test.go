@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -195,4 +196,9 @@ func dockerArchive(t *testing.T, img v1.Image, refs ...string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }

@@ -51,6 +51,13 @@ func parseConfig(data []byte, nLayers int, where string) (*v1.ConfigFile, string
 // "<hex>.tar[.gz]" as docker save names them), else "".
 func digestInName(p string) string {
 	base := path.Base(p)
+	if h, ok := strings.CutPrefix(base, "sha256:"); ok && path.Dir(p) == "." {
+		// go-containerregistry's docker-archive names the config so.
+		if _, ok := digestHex(base); ok {
+			return "sha256:" + h
+		}
+		return ""
+	}
 	if path.Dir(p) == "blobs/sha256" {
 		if _, ok := digestHex("sha256:" + base); ok {
 			return "sha256:" + base
