@@ -33,31 +33,36 @@ func Cleanup(dir string, opts ...Option) error {
 	return fmt.Errorf("remove runtime directory %s: %w", dir, err)
 }
 
-// maxSubAttempts bounds the retries of Sub and of making the fallback: each one follows a Cleanup by
-// another process that found the fallback empty, which needs a container
-// of that process to end exactly then.
-const maxSubAttempts = 10
+// maxSubAttempts bounds the retries of Sub and of making the fallback.
+// Each retry follows a Cleanup by another nook process that found the
+// fallback empty and removed it, so another process made progress; the
+// bound is there so that no loop is endless, not because it is ever met.
+const maxSubAttempts = 100
 
 // Sub makes the directory name (one path element, mode 0700) in uid's
 // runtime directory and returns its path. It fails with an error wrapping
 // fs.ErrExist when the directory is there already.
 //
-// Between finding the fallback and making name in it, another nook process
-// may Cleanup the fallback because it was empty then; Sub makes it again
-// and retries.
+// The entry is made with mkdirat in the runtime directory as it was
+// opened and checked: if another nook process's Cleanup removed the empty
+// fallback in between (and someone made a new one at its path, perhaps
+// another user), mkdirat fails with ENOENT in the removed directory and
+// Sub starts again, instead of making the entry in whatever is at the path
+// now.
 func Sub(uid int, name string, opts ...Option) (string, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
 		return "", fmt.Errorf("runtime directory entry %q is not a single file name", name)
 	}
+	c := newConfig(opts)
 	var err error
 	for range maxSubAttempts {
-		var dir string
-		dir, err = Dir(uid, opts...)
-		if err != nil {
-			return "", err
+		info, fd, rerr := resolve(uid, c)
+		if rerr != nil {
+			return "", rerr
 		}
-		p := filepath.Join(dir, name)
-		err = unix.Mkdir(p, 0o700)
+		p := filepath.Join(info.Path, name)
+		err = unix.Mkdirat(fd, name, 0o700)
+		unix.Close(fd)
 		if err == nil {
 			return p, nil
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Info is the runtime directory Resolve chose and why.
@@ -29,7 +31,15 @@ func Dir(uid int, opts ...Option) (string, error) {
 // Resolve is Dir that also says whether the directory is the fallback and
 // why the session's directory was not used.
 func Resolve(uid int, opts ...Option) (Info, error) {
-	c := newConfig(opts)
+	info, fd, err := resolve(uid, newConfig(opts))
+	if err == nil {
+		unix.Close(fd)
+	}
+	return info, err
+}
+
+// resolve is Resolve that returns the directory open as well.
+func resolve(uid int, c config) (Info, int, error) {
 	var info Info
 	type candidate struct{ label, dir string }
 	var candidates []candidate
@@ -49,19 +59,19 @@ func Resolve(uid int, opts ...Option) (Info, error) {
 		}
 		// The session directory is private already; nook's own directory
 		// in it must be too (a wrong mode there is the user's to fix).
-		p, err := Private(cand.dir, "nook", uid)
+		fd, p, err := openPrivate(cand.dir, "nook", uid)
 		if err != nil {
-			return info, fmt.Errorf("make runtime directory: %w", err)
+			return info, -1, fmt.Errorf("make runtime directory: %w", err)
 		}
 		info.Path = p
-		return info, nil
+		return info, fd, nil
 	}
-	p, err := Private(c.tmp, fallbackName(uid), uid)
+	fd, p, err := openPrivate(c.tmp, fallbackName(uid), uid)
 	if err != nil {
-		return info, fmt.Errorf("make runtime directory (%s): %w", strings.Join(info.Skipped, "; "), err)
+		return info, -1, fmt.Errorf("make runtime directory (%s): %w", strings.Join(info.Skipped, "; "), err)
 	}
 	info.Path, info.Fallback = p, true
-	return info, nil
+	return info, fd, nil
 }
 
 func fallbackName(uid int) string { return "nook-" + strconv.Itoa(uid) }

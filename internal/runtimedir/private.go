@@ -19,36 +19,58 @@ import (
 // It is for directories in places every user can write (/tmp, /var/tmp),
 // where another user may have made the name first.
 func Private(parent, name string, uid int) (string, error) {
-	path := filepath.Join(parent, name)
-	if err := checkParent(parent); err != nil {
-		return "", err
-	}
-	fd, created, err := mkdirOpen(path)
+	fd, path, err := openPrivate(parent, name, uid)
 	if err != nil {
 		return "", err
 	}
-	defer unix.Close(fd)
+	unix.Close(fd)
+	return path, nil
+}
+
+// openPrivate is Private that returns the directory open, so that the
+// caller can work in the very directory that was checked (with *at calls)
+// however the path changes afterwards.
+func openPrivate(parent, name string, uid int) (dirfd int, path string, err error) {
+	path = filepath.Join(parent, name)
+	if err := checkParent(parent); err != nil {
+		return -1, "", err
+	}
+	fd, created, err := mkdirOpen(path)
+	if err != nil {
+		return -1, "", err
+	}
+	if err := checkPrivate(fd, path, uid, created); err != nil {
+		unix.Close(fd)
+		return -1, "", err
+	}
+	return fd, path, nil
+}
+
+// checkPrivate refuses the open directory fd at path unless uid owns it
+// with mode 0700; one it has just created gets mode 0700 whatever the
+// umask took away.
+func checkPrivate(fd int, path string, uid int, created bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return "", fmt.Errorf("stat %s: %w", path, err)
+		return fmt.Errorf("stat %s: %w", path, err)
 	}
 	if int(st.Uid) != uid {
-		return "", &UnsafeError{Path: path,
+		return &UnsafeError{Path: path,
 			Problem: fmt.Sprintf("is owned by uid %d, not by you (uid %d): another user may have made it to take over your containers", st.Uid, uid),
 			Fix:     "ask an admin to remove it, or set XDG_RUNTIME_DIR to a private directory of yours"}
 	}
 	if perm := st.Mode & 0o7777; perm != 0o700 {
 		if !created {
-			return "", &UnsafeError{Path: path,
+			return &UnsafeError{Path: path,
 				Problem: fmt.Sprintf("has mode %04o, not 0700", perm),
 				Fix:     fmt.Sprintf("make it private with 'chmod 0700 %s' (or remove it if you did not make it)", path)}
 		}
 		// Our own new directory: the umask took bits away.
 		if err := unix.Fchmod(fd, 0o700); err != nil {
-			return "", fmt.Errorf("chmod 0700 %s: %w", path, err)
+			return fmt.Errorf("chmod 0700 %s: %w", path, err)
 		}
 	}
-	return path, nil
+	return nil
 }
 
 // mkdirOpen makes path (mode 0700) unless it exists and opens it without
