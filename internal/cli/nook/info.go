@@ -2,15 +2,14 @@ package nook
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/internal/hostcheck"
 )
 
@@ -49,19 +48,12 @@ Info only reports: it exits 0 even when it finds problems.`,
 }
 
 // infoStoreRoot is the store the global --root flag names, else the
-// default: $XDG_DATA_HOME/nook, else ~/.local/share/nook.
+// default one.
 func infoStoreRoot(c *cobra.Command) (string, error) {
-	if f := c.Flag("root"); f != nil && f.Value.String() != "" {
+	if f := c.Flag(rootFlag); f != nil && f.Value.String() != "" {
 		return filepath.Abs(f.Value.String())
 	}
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "nook"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", errors.New("neither XDG_DATA_HOME nor HOME is set")
-	}
-	return filepath.Join(home, ".local", "share", "nook"), nil
+	return image.DefaultRoot()
 }
 
 // writeInfo prints the report as sections of "key: value" lines, aligned
