@@ -6,15 +6,33 @@ package nook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nookrun/nook/run"
 )
 
+// exitError ends nook with code, printing err if it is set.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
 // Exit statuses of nook itself, as Docker and Podman use them; a
-// container's own status passes through unchanged (later issues).
+// container's own status passes through unchanged.
 const (
 	// ExitOK is success.
 	ExitOK = 0
@@ -26,14 +44,12 @@ const (
 //
 // A nook process re-executed as a container's child or init is told its
 // role by os.Args[1], before any CLI parsing, so that no flag of the CLI can
-// be mistaken for the role's own arguments (runc's pattern). The roles come
-// with the container runtime in later issues; their names are reserved now.
+// be mistaken for the role's own arguments (runc's pattern).
 func Main() int {
 	if len(os.Args) > 1 {
 		switch role := os.Args[1]; role {
-		case "__child", "__init":
-			fmt.Fprintf(os.Stderr, "nook: internal role %s is not built yet\n", role)
-			return ExitError
+		case run.RoleChild:
+			return run.ChildMain(os.Args[2:])
 		}
 	}
 	return Run(os.Args[1:], os.Stdout, os.Stderr)
@@ -49,7 +65,17 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	// Ctrl-C or SIGTERM cancels what a command does through its context.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		// A container's own status, or a start failure with Docker's
+		// status for it (126 not executable, 127 not found).
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "nook: %s\n", oneLine(ee.err))
+		}
+		return ee.code
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "nook: %s\n", oneLine(err))
 		return ExitError
 	}

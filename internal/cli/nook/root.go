@@ -18,8 +18,8 @@ func newRootCmd() *cobra.Command {
 binary of its own. The container's root filesystem is a copy-on-write union
 served by nook over FUSE straight from indexed layer tars.
 
-Running containers comes in later versions; this one has the tools below, and
-nook-overlayfs, the union filesystem with fuse-overlayfs's command line.`,
+nook-overlayfs, installed beside nook, is the same union filesystem with
+fuse-overlayfs's command line.`,
 		Version: buildinfo.Version(),
 		// Errors are printed once, as one line, by Run.
 		SilenceErrors: true,
@@ -33,6 +33,7 @@ nook-overlayfs, the union filesystem with fuse-overlayfs's command line.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newLayerCmd(),
+		newRunCmd(), newPsCmd(), newRmCmd(),
 		newInfoCmd(),
 		newImageCmd(), newImagesCmd("images"), newLoadCmd(), newImportCmd(), newRmiCmd("rmi"), newTagCmd(),
 	)

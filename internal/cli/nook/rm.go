@@ -1,0 +1,63 @@
+package nook
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/run"
+)
+
+func newRmCmd() *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "rm [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Remove one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			cs, err := run.OpenContainers(store.Root())
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ref := range args {
+				c, err := cs.Get(ref)
+				if err == nil {
+					err = cs.Remove(c, force)
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of a running container (uses SIGKILL)")
+	c.ValidArgsFunction = completeContainers
+	return c
+}
+
+// completeContainers completes container names.
+func completeContainers(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	store, err := openStore(cmd)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cs, err := run.OpenContainers(store.Root())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	list, _ := cs.List()
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}

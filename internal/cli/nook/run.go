@@ -1,0 +1,290 @@
+package nook
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/image"
+	"github.com/nookrun/nook/internal/fsinfo"
+	"github.com/nookrun/nook/internal/runtimedir"
+	"github.com/nookrun/nook/run"
+	"github.com/nookrun/nook/userns"
+)
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{}
+	c := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create and run a new container from an image",
+		Long: `Create and run a new container from an image.
+
+The container runs in new user, mount, PID, UTS, IPC and network namespaces,
+on a copy-on-write union of the image's layers that nook serves over FUSE.
+Without --rm it stays, stopped, for 'nook ps -a' and 'nook rm'.`,
+		Example: `  nook run --rm busybox echo hello
+  nook run -it --rm -v "$PWD:/work" -w /work debian bash
+  nook run --rm --userns keep-id -v "$HOME:$HOME" busybox id`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runContainer(cmd, f, args[0], args[1:])
+		},
+	}
+	// Everything after the image belongs to the container's command.
+	c.Flags().SetInterspersed(false)
+	fl := c.Flags()
+	fl.BoolVar(&f.rm, "rm", false, "Automatically remove the container when it exits")
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "Keep STDIN open")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "Set environment variables (KEY=VALUE, or KEY to pass the host's value)")
+	fl.StringArrayVar(&f.envFiles, "env-file", nil, "Read in a file of environment variables")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "Working directory inside the container")
+	fl.StringVarP(&f.user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fl.StringVar(&f.entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "Bind mount a volume (HOST-PATH:CONTAINER-PATH[:ro])")
+	fl.StringArrayVar(&f.mounts, "mount", nil, "Attach a filesystem mount to the container (type=bind|tmpfs,...)")
+	fl.StringArrayVar(&f.tmpfs, "tmpfs", nil, "Mount a tmpfs directory (PATH[:OPTIONS])")
+	fl.BoolVar(&f.readOnly, "read-only", false, "Mount the container's root filesystem as read only")
+	fl.StringVarP(&f.hostname, "hostname", "h", "", "Container host name")
+	fl.StringVar(&f.name, "name", "", "Assign a name to the container")
+	fl.StringVar(&f.network, "network", "none", "Connect a container to a network (none, host)")
+	fl.BoolVar(&f.init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
+	fl.StringVar(&f.userns, "userns", "auto", "User namespace to use (auto, keep-id, single)")
+	fl.StringVar(&f.upperDir, "upper-dir", "", "Directory for the container's writable layer (default: in the store, or node-local storage when the store is on a network filesystem)")
+	fl.BoolVar(&f.fuseDebug, "fuse-debug", false, "Log every FUSE request of the root filesystem")
+	fl.MarkHidden("fuse-debug")
+	// -h is --hostname, as in Docker: help is --help only.
+	fl.Bool("help", false, "Print usage")
+	c.RegisterFlagCompletionFunc("network", cobra.FixedCompletions([]string{"none", "host"}, cobra.ShellCompDirectiveNoFileComp))
+	c.RegisterFlagCompletionFunc("userns", cobra.FixedCompletions([]string{"auto", "keep-id", "single"}, cobra.ShellCompDirectiveNoFileComp))
+	c.ValidArgsFunction = completeImages
+	return c
+}
+
+func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) error {
+	if f.network != "none" && f.network != "host" {
+		return usageErr(cmd, fmt.Errorf("network %q is not supported: use none or host", f.network))
+	}
+	mode, err := userns.ParseMode(f.userns)
+	if err != nil {
+		return usageErr(cmd, err)
+	}
+	mounts, err := collectMounts(f)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(cmd)
+	if err != nil {
+		return err
+	}
+	img, err := store.Lookup(ref)
+	if err != nil {
+		return imageNotFound(ref, err)
+	}
+	env, err := environment(img.Config.Env, f.envFiles, f.env)
+	if err != nil {
+		return err
+	}
+	argv := command(img, cmd.Flags().Changed("entrypoint"), f.entrypoint, args)
+	plan, err := userPlan(mode)
+	if err != nil {
+		return err
+	}
+	if plan.Notice != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", plan.Notice)
+	}
+	cs, err := run.OpenContainers(store.Root())
+	if err != nil {
+		return err
+	}
+	upperBase, err := upperBase(store.Root(), f.upperDir)
+	if err != nil {
+		return err
+	}
+	ctr, err := cs.Create(run.Container{
+		Name:       f.name,
+		Image:      displayName(img, ref),
+		ImageID:    img.ID,
+		Command:    argv,
+		AutoRemove: f.rm,
+	}, upperBase)
+	if err != nil {
+		return err
+	}
+	code, runErr := runCreated(cmd, f, img, ctr, plan, env, argv, mounts)
+	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
+	var se *run.StartError
+	failed := errors.As(runErr, &se) || runErr != nil
+	// A container that never started leaves nothing behind, --rm or not.
+	if f.rm || failed {
+		if err := cs.Remove(ctr, true); err != nil && runErr == nil {
+			runErr = err
+		}
+	} else {
+		if err := ctr.Save(); err != nil && runErr == nil {
+			runErr = err
+		}
+		ctr.Unlock()
+	}
+	if se != nil {
+		return &exitError{code: se.Code, err: se}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return &exitError{code: code}
+}
+
+// runCreated runs a created container in a runtime directory of its own,
+// removed afterwards.
+func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, env, argv []string, mounts []run.Mount) (int, error) {
+	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
+	if err != nil {
+		return 125, fmt.Errorf("make the container's runtime directory: %w", err)
+	}
+	defer func() {
+		os.RemoveAll(state)
+		runtimedir.Cleanup(filepath.Dir(state))
+	}()
+	layers := make([]string, len(img.Layers))
+	for i, l := range img.Layers {
+		layers[i] = l.Tar
+	}
+	hostname := f.hostname
+	if hostname == "" {
+		hostname = ctr.ShortID()
+	}
+	user := f.user
+	if !cmd.Flags().Changed("user") {
+		user = img.Config.User
+	}
+	cwd := f.workdir
+	if cwd == "" {
+		cwd = img.Config.WorkingDir
+	}
+	cfg := run.Config{
+		Layers:   layers,
+		Upper:    ctr.Upper,
+		Work:     ctr.Work,
+		StateDir: state,
+		Hostname: hostname,
+		Process: run.Process{
+			Args: argv,
+			Env:  env,
+			Cwd:  cwd,
+			User: user,
+			Tty:  f.tty,
+			Init: f.init,
+		},
+		Mounts:      mounts,
+		ReadOnly:    f.readOnly,
+		HostNetwork: f.network == "host",
+		UserNS:      plan,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		FUSEDebug:   f.fuseDebug,
+	}
+	if f.interactive {
+		cfg.Stdin = os.Stdin
+	}
+	if f.tty {
+		cfg.Process.Rows, cfg.Process.Cols = run.TerminalSize(os.Stdin, os.Stdout)
+	}
+	ctr.State, ctr.Started, ctr.MonitorPID = run.StateRunning, time.Now().UTC(), os.Getpid()
+	if err := ctr.Save(); err != nil {
+		return 125, err
+	}
+	return run.Run(cmd.Context(), cfg)
+}
+
+// command is the container's argv from the image's Entrypoint and Cmd, the
+// user's --entrypoint and arguments, as Docker combines them: arguments
+// replace Cmd; --entrypoint replaces Entrypoint and drops the image's Cmd.
+func command(img image.Image, entrypointSet bool, entrypoint string, args []string) []string {
+	ep, cmd := img.Config.Entrypoint, img.Config.Cmd
+	if entrypointSet {
+		ep, cmd = nil, nil
+		if entrypoint != "" {
+			ep = []string{entrypoint}
+		}
+	}
+	if len(args) > 0 {
+		cmd = args
+	}
+	return append(append([]string(nil), ep...), cmd...)
+}
+
+func collectMounts(f *runFlags) ([]run.Mount, error) {
+	var out []run.Mount
+	for _, v := range f.volumes {
+		m, err := parseVolume(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, v := range f.mounts {
+		m, err := parseMount(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, v := range f.tmpfs {
+		m, err := parseTmpfs(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// userPlan is the user namespace for the invoking user.
+func userPlan(mode userns.Mode) (userns.Plan, error) {
+	cfg := userns.Config{Mode: mode, UID: os.Getuid(), GID: os.Getgid()}
+	if u, err := user.Current(); err == nil {
+		cfg.User = u.Username
+	}
+	return userns.NewPlan(cfg)
+}
+
+// upperBase is where containers' writable layers go when not in the
+// store: --upper-dir, or node-local storage when the store is on a
+// network filesystem (NFS, Lustre, GPFS home directories).
+func upperBase(storeRoot, flag string) (string, error) {
+	if flag != "" {
+		if err := os.MkdirAll(flag, 0o700); err != nil {
+			return "", fmt.Errorf("create --upper-dir %s: %w", flag, err)
+		}
+		return flag, nil
+	}
+	info, err := fsinfo.Type(storeRoot)
+	if err != nil || !info.Network {
+		return "", nil
+	}
+	dir, err := fsinfo.NodeLocalDir(os.Getuid())
+	if err != nil {
+		return "", fmt.Errorf("the store %s is on %s, a network filesystem, and no node-local directory for containers was found (use --upper-dir): %w", storeRoot, info.Name, err)
+	}
+	return filepath.Join(dir, "containers"), nil
+}
+
+// displayName is how ps shows the image: the name it was run by.
+func displayName(img image.Image, ref string) string {
+	for _, n := range img.Names {
+		if strings.HasSuffix(n, ref) || strings.HasSuffix(n, ref+":latest") {
+			return n
+		}
+	}
+	if len(img.Names) > 0 {
+		return img.Names[0]
+	}
+	return ref
+}
