@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/nookrun/nook/layer"
@@ -14,7 +15,8 @@ import (
 
 // Load stores the images of an archive: a docker-archive tar, an OCI
 // archive tar (either plain, gzip or zstd) or an OCI layout directory,
-// told apart by their contents. It returns the images in archive order.
+// told apart by their contents. It returns the images in archive order,
+// each with the names the archive gave it (in the store it may have more).
 // Every name, path, size and digest of the archive is checked; a hostile
 // or broken archive fails with ErrInvalidArchive or ErrDigestMismatch, and
 // anything else not an archive with ErrNotArchive, leaving the store as it
@@ -78,6 +80,11 @@ func (s *Store) load(ctx context.Context, src source) ([]Image, error) {
 	if err != nil {
 		s.collectAfterFailure()
 		return nil, err
+	}
+	// Say what this archive named, as docker load does, not every name
+	// the image has in the store.
+	for i := range imgs {
+		imgs[i].Names = slices.Sorted(slices.Values(ps[i].names))
 	}
 	return imgs, nil
 }
