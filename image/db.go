@@ -31,6 +31,24 @@ type record struct {
 
 const indexVersion = 1
 
+// lockedIndex takes the store's lock (exclusive to change images.json,
+// shared to read it) and reads images.json; unlock releases the lock.
+func (s *Store) lockedIndex(exclusive bool) (ix *index, unlock func(), err error) {
+	lock := s.readLock
+	if exclusive {
+		lock = s.writeLock
+	}
+	unlock, err = lock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if ix, err = s.readIndex(); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return ix, unlock, nil
+}
+
 func (s *Store) readIndex() (*index, error) {
 	p := filepath.Join(s.root, indexFile)
 	data, err := os.ReadFile(p)

@@ -27,15 +27,11 @@ func (s *Store) gc() error {
 // yet, and no temporary file belongs to a live writer. If any image's
 // config cannot be read, nothing is deleted: its layers are unknown.
 func (s *Store) collect() error {
-	unlock, err := s.writeLock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	ix, err := s.readIndex()
+	ix, unlock, err := s.lockedIndex(true)
 	if err != nil {
 		return fmt.Errorf("collect garbage: %w", err)
 	}
+	defer unlock()
 	keepBlobs := map[string]bool{}
 	keepLayers := map[string]bool{}
 	for _, r := range ix.Images {

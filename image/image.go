@@ -95,15 +95,11 @@ func (s *Store) imageOf(r *record) (Image, error) {
 // ID (with or without "sha256:") or by a unique ID prefix of at least four
 // hex digits. It fails with ErrNotFound or ErrAmbiguous.
 func (s *Store) Lookup(ref string) (Image, error) {
-	unlock, err := s.readLock()
+	ix, unlock, err := s.lockedIndex(false)
 	if err != nil {
 		return Image{}, err
 	}
 	defer unlock()
-	ix, err := s.readIndex()
-	if err != nil {
-		return Image{}, err
-	}
 	r, _, err := ix.resolve(ref)
 	if err != nil {
 		return Image{}, err
@@ -113,15 +109,11 @@ func (s *Store) Lookup(ref string) (Image, error) {
 
 // List returns every stored image, newest first.
 func (s *Store) List() ([]Image, error) {
-	unlock, err := s.readLock()
+	ix, unlock, err := s.lockedIndex(false)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
 	imgs := make([]Image, 0, len(ix.Images))
 	for i := range ix.Images {
 		img, err := s.imageOf(&ix.Images[i])

@@ -130,15 +130,11 @@ func (s *Store) writeLayer(ctx context.Context, src source, l pendingLayer) erro
 // them in images.json, names moving from any image that had them. The
 // caller holds the store, so the layers just written are still there.
 func (s *Store) commit(ps []*pending) ([]Image, error) {
-	unlock, err := s.writeLock()
+	ix, unlock, err := s.lockedIndex(true)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now().UTC()
 	for _, p := range ps {
 		size, err := s.layersSize(p)

@@ -38,15 +38,11 @@ func (s *Store) Remove(ref string, opts RemoveOptions) ([]string, error) {
 }
 
 func (s *Store) untagOrDelete(ref string, opts RemoveOptions) (did []string, deleted bool, err error) {
-	unlock, err := s.writeLock()
+	ix, unlock, err := s.lockedIndex(true)
 	if err != nil {
 		return nil, false, err
 	}
 	defer unlock()
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, false, err
-	}
 	r, byName, err := ix.resolve(ref)
 	if err != nil {
 		return nil, false, err
@@ -83,15 +79,11 @@ func (s *Store) Tag(ref, newName string) error {
 	if err != nil {
 		return fmt.Errorf("tag %s: %w", ref, err)
 	}
-	unlock, err := s.writeLock()
+	ix, unlock, err := s.lockedIndex(true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	ix, err := s.readIndex()
-	if err != nil {
-		return err
-	}
 	r, _, err := ix.resolve(ref)
 	if err != nil {
 		return err

@@ -21,7 +21,6 @@ type File struct {
 type options struct {
 	entrypoint  []string
 	cmd         []string
-	cmdSet      bool
 	user        string
 	workdir     string
 	env         []string
@@ -146,7 +145,7 @@ func WithLabel(key, value string) Option {
 func WithFile(f File) Option {
 	return func(o *options) error {
 		if !strings.HasPrefix(f.Path, "/") || strings.Contains(f.Path, "..") {
-			return fmt.Errorf("file path %q: want an absolute path without ..", f.Path)
+			return fmt.Errorf("file path %q is not absolute or has \"..\" in it", f.Path)
 		}
 		o.files = append(o.files, f)
 		return nil
