@@ -75,6 +75,7 @@
 // manifest digest, a full ID, or a unique ID prefix of at least four hex
 // digits; names win over prefixes. An OCI index entry is named by its
 // io.containerd.image.name annotation, else by its
-// org.opencontainers.image.ref.name when that parses as an image name;
-// otherwise the image has no name (nook images shows <none>).
+// org.opencontainers.image.ref.name when that is an image name with a
+// repository (a bare tag such as "latest" names none); otherwise the
+// image has no name (nook images shows <none>).
 package image

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -71,14 +72,19 @@ func parseOCI(src source) ([]*pending, error) {
 }
 
 // nameOf is the normalised name an index entry's annotations give, or ""
-// when they give none that parses.
+// when they give none. A ref.name without "/" or ":" is taken for the bare
+// tag the OCI spec's examples show ("latest", "1.0"), which names no
+// repository: better no name than "docker.io/library/latest:latest".
 func nameOf(ann map[string]string) string {
-	for _, key := range []string{annotationContainerdName, annotationRefName} {
-		if v := ann[key]; v != "" {
-			if n, err := normalizeTag(v); err == nil {
-				return n
-			}
-		}
+	if n, err := normalizeTag(ann[annotationContainerdName]); err == nil {
+		return n
+	}
+	v := ann[annotationRefName]
+	if !strings.ContainsAny(v, "/:") {
+		return ""
+	}
+	if n, err := normalizeTag(v); err == nil {
+		return n
 	}
 	return ""
 }
