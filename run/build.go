@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -20,7 +21,7 @@ func buildContainer(ch channel, spec *childSpec) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := mountUnion(ch, spec.Rootfs); err != nil {
+	if err := mountUnion(ch, spec.Rootfs, spec.FUSEDevice); err != nil {
 		return err
 	}
 	root, err := unix.Open(spec.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -67,10 +68,13 @@ func buildContainer(ch channel, spec *childSpec) error {
 // mountUnion opens /dev/fuse here, inside the container's user namespace
 // (the kernel wants the fd opened in the namespace of the mount), mounts
 // it on rootfs and hands it to the monitor, which serves the union on it.
-func mountUnion(ch channel, rootfs string) error {
-	fd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+func mountUnion(ch channel, rootfs, device string) error {
+	fd, err := unix.Open(device, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("open %s: %w: the kernel has no FUSE device here (sudo modprobe fuse; sudo apt-get install fuse3)", device, err)
+	}
 	if err != nil {
-		return fmt.Errorf("open /dev/fuse: %w", err)
+		return fmt.Errorf("open %s: %w: nook needs it readable and writable by you (sudo chmod 0666 %s, as the fuse3 package sets it up)", device, err, device)
 	}
 	defer unix.Close(fd)
 	if err := unix.Mount("nook", rootfs, "fuse.nook", unix.MS_NODEV, fmt.Sprintf(fuseMountData, fd)); err != nil {

@@ -36,6 +36,8 @@ type Config struct {
 	// Stdout and Stderr are the workload's standard output and error
 	// (with Process.Tty, the terminal relay's).
 	Stdout, Stderr *os.File
+	// FUSEDevice is the FUSE device the container opens; "" is /dev/fuse.
+	FUSEDevice string
 	// FUSEDebug logs every FUSE request of the union to Stderr.
 	FUSEDebug bool
 }

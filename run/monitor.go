@@ -160,16 +160,21 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 			proc.User = fmt.Sprintf("%d:%d", plan.ContainerUID, plan.ContainerGID)
 		}
 	}
+	device := r.cfg.FUSEDevice
+	if device == "" {
+		device = "/dev/fuse"
+	}
 	return &childSpec{
-		Nested:   nested,
-		Rootfs:   rootfs,
-		ReadOnly: r.cfg.ReadOnly,
-		Hostname: r.cfg.Hostname,
-		NetNS:    !r.cfg.HostNetwork,
-		Mounts:   append(etc, r.cfg.Mounts...),
-		Process:  proc,
-		SingleID: r.cfg.UserNS.Mode == userns.Single,
-		GID5:     gid5,
+		FUSEDevice: device,
+		Nested:     nested,
+		Rootfs:     rootfs,
+		ReadOnly:   r.cfg.ReadOnly,
+		Hostname:   r.cfg.Hostname,
+		NetNS:      !r.cfg.HostNetwork,
+		Mounts:     append(etc, r.cfg.Mounts...),
+		Process:    proc,
+		SingleID:   r.cfg.UserNS.Mode == userns.Single,
+		GID5:       gid5,
 	}
 }
 
@@ -284,7 +289,7 @@ func startChild(cfg Config, sock *os.File) (*child, error) {
 		// Never unlocked: the thread ends with this goroutine, after
 		// the child is reaped.
 		if err := cmd.Start(); err != nil {
-			started <- fmt.Errorf("start the container's first process: %w", err)
+			started <- namespaceError(err)
 			return
 		}
 		c.pid = cmd.Process.Pid
@@ -302,6 +307,18 @@ func startChild(cfg Config, sock *os.File) (*child, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// namespaceError explains a child that could not be cloned into its new
+// namespaces: mostly unprivileged user namespaces switched off.
+func namespaceError(err error) error {
+	switch {
+	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+		return fmt.Errorf("create the container's namespaces: %w: unprivileged user namespaces are disabled; enable them (sysctl kernel.unprivileged_userns_clone=1 on Debian, kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu; 'nook info' says which)", err)
+	case errors.Is(err, unix.ENOSPC):
+		return fmt.Errorf("create the container's namespaces: %w: the limit on user namespaces is reached or zero (sysctl user.max_user_namespaces; 'nook info' shows it)", err)
+	}
+	return fmt.Errorf("start the container's first process: %w", err)
 }
 
 func openLowers(paths []string) ([]fuseunion.Lower, error) {

@@ -145,3 +145,27 @@ func TestRunNotFound(t *testing.T) {
 		t.Errorf("error %q does not say not found", r.err)
 	}
 }
+
+// TestNoFUSEAccess: without access to the FUSE device the run fails with
+// the fix in one line, and leaves nothing mounted or running.
+func TestNoFUSEAccess(t *testing.T) {
+	layers := testImage(t, imagetest.Busybox(t))
+	// Owned by the host's root, which the container's root cannot
+	// override: like a /dev/fuse of mode 0600.
+	dev := "/proc/sys/kernel/hostname"
+	var state string
+	r := runIn(t, layers, userns.Auto, func(c *Config) { c.FUSEDevice = dev; state = c.StateDir }, "true")
+	if r.code != 125 || r.err == nil || !strings.Contains(r.err.Error(), "chmod 0666") {
+		t.Fatalf("got %d, %v; want 125 and the chmod fix", r.code, r.err)
+	}
+	if strings.Contains(r.err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", r.err)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), state) {
+		t.Errorf("something is still mounted under %s", state)
+	}
+}

@@ -5,6 +5,8 @@ import "github.com/nookrun/nook/userns"
 // childSpec is everything the child needs to build the container and
 // start its workload. The monitor has checked it; the child trusts it.
 type childSpec struct {
+	// FUSEDevice is the FUSE device to open, /dev/fuse.
+	FUSEDevice string `json:"fuseDevice"`
 	// Rootfs is the directory the union is mounted on, a host path the
 	// child's mount namespace shares.
 	Rootfs string `json:"rootfs"`
