@@ -12,6 +12,10 @@ type Config struct {
 	// Layers are the image's indexed layer tars, bottom first (each with
 	// its .idx beside it).
 	Layers []string
+	// LayersOpened, if set, is called once the layers are open: from then
+	// on the container reads them even if they are deleted, so the caller
+	// can stop holding the image store against garbage collection.
+	LayersOpened func()
 	// Upper and Work are the container's writable layer and the union's
 	// work directory, on one filesystem.
 	Upper, Work string

@@ -35,6 +35,9 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 		return exitNookError, err
 	}
 	lowers, err := openLowers(cfg.Layers)
+	if cfg.LayersOpened != nil {
+		cfg.LayersOpened()
+	}
 	if err != nil {
 		return exitNookError, err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nookrun/nook/image"
+	"github.com/nookrun/nook/run"
 )
 
 func newRmiCmd(use string, aliases ...string) *cobra.Command {
@@ -34,9 +35,13 @@ func removeImages(cmd *cobra.Command, refs []string, force bool) error {
 	if err != nil {
 		return err
 	}
+	inUse, err := imagesInUse(s.Root())
+	if err != nil {
+		return err
+	}
 	var last error
 	for _, ref := range refs {
-		did, err := s.Remove(ref, image.RemoveOptions{Force: force})
+		did, err := s.Remove(ref, image.RemoveOptions{Force: force, InUse: inUse})
 		for _, line := range did {
 			fmt.Fprintln(cmd.OutOrStdout(), line)
 		}
@@ -49,4 +54,22 @@ func removeImages(cmd *cobra.Command, refs []string, force bool) error {
 		last = imageNotFound(ref, err)
 	}
 	return last
+}
+
+// imagesInUse reports which image IDs containers (running or not) use:
+// their images stay until the containers are removed.
+func imagesInUse(storeRoot string) (func(string) bool, error) {
+	cs, err := run.OpenContainers(storeRoot)
+	if err != nil {
+		return nil, err
+	}
+	list, err := cs.List()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, c := range list {
+		used[c.ImageID] = true
+	}
+	return func(id string) bool { return used[id] }, nil
 }

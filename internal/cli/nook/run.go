@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,6 +84,15 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
+	// Held from the lookup until the container has its layers open, so
+	// that a concurrent rmi cannot delete them in between.
+	release, err := store.Hold()
+	if err != nil {
+		return err
+	}
+	var releaseOnce sync.Once
+	releaseStore := func() { releaseOnce.Do(release) }
+	defer releaseStore()
 	img, err := store.Lookup(ref)
 	if err != nil {
 		return imageNotFound(ref, err)
@@ -117,7 +127,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
-	code, runErr := runCreated(cmd, f, img, ctr, plan, env, argv, mounts)
+	code, runErr := runCreated(cmd, f, img, ctr, plan, env, argv, mounts, releaseStore)
 	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
 	var se *run.StartError
 	failed := errors.As(runErr, &se) || runErr != nil
@@ -143,7 +153,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 
 // runCreated runs a created container in a runtime directory of its own,
 // removed afterwards.
-func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, env, argv []string, mounts []run.Mount) (int, error) {
+func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, env, argv []string, mounts []run.Mount, layersOpened func()) (int, error) {
 	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
 	if err != nil {
 		return 125, fmt.Errorf("make the container's runtime directory: %w", err)
@@ -169,11 +179,12 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 		cwd = img.Config.WorkingDir
 	}
 	cfg := run.Config{
-		Layers:   layers,
-		Upper:    ctr.Upper,
-		Work:     ctr.Work,
-		StateDir: state,
-		Hostname: hostname,
+		Layers:       layers,
+		LayersOpened: layersOpened,
+		Upper:        ctr.Upper,
+		Work:         ctr.Work,
+		StateDir:     state,
+		Hostname:     hostname,
 		Process: run.Process{
 			Args: argv,
 			Env:  env,
