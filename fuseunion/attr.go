@@ -69,6 +69,22 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	} else if n.tmpfd >= 0 {
 		fd = n.tmpfd
 	}
+	if fd < 0 && !n.IsRoot() && n.parentNode() == nil && in.Valid&^timesOnly == 0 {
+		// An unlinked lower file, still open: with the writeback cache
+		// the kernel writes back the times it cached for it when it is
+		// closed, after a rename replaced it (apt's extended_states).
+		// Nothing holds those times any more; the close must not fail.
+		if errno := n.Getattr(ctx, fh, out); errno != 0 {
+			return errno
+		}
+		if mtime, ok := in.GetMTime(); ok {
+			out.Mtime, out.Mtimensec = uint64(mtime.Unix()), uint32(mtime.Nanosecond())
+		}
+		if atime, ok := in.GetATime(); ok {
+			out.Atime, out.Atimensec = uint64(atime.Unix()), uint32(atime.Nanosecond())
+		}
+		return 0
+	}
 	if fd < 0 {
 		size, hasSize := in.GetSize()
 		if errno := u.copyUp(n, !(hasSize && size == 0)); errno != 0 {
@@ -100,6 +116,11 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	}
 	return u.fdAttr(fd, n.StableAttr().Ino, &out.Attr)
 }
+
+// timesOnly are the SETATTR fields of a utimes or of the kernel's write-back
+// of cached times.
+const timesOnly = fuse.FATTR_ATIME | fuse.FATTR_MTIME | fuse.FATTR_ATIME_NOW | fuse.FATTR_MTIME_NOW |
+	fuse.FATTR_CTIME | fuse.FATTR_FH | fuse.FATTR_LOCKOWNER
 
 // setattrFd applies a SETATTR to an upper entry open as fd (O_PATH is
 // enough unless the size changes).

@@ -299,3 +299,32 @@ func TestSQLiteAndGit(t *testing.T) {
 		t.Errorf("git: %v: %s", err, out)
 	}
 }
+
+// TestCloseAfterRenameOverOpenLowerFile is apt's extended_states update:
+// a lower file open for reading is replaced by rename; closing it must not
+// fail (the kernel writes back the ctime it set on the replaced file).
+func TestCloseAfterRenameOverOpenLowerFile(t *testing.T) {
+	lo := t.TempDir()
+	writeTree(t, lo, map[string]string{"d/state": "old"})
+	tu := mountDirs(t, lo)
+	old, err := os.Open(tu.p("d/state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tu.p("d/state.new"), []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tu.p("d/state.new"), tu.p("d/state")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	if n, err := old.Read(buf); err != nil || string(buf[:n]) != "old" {
+		t.Errorf("read the replaced file: %q, %v", buf[:n], err)
+	}
+	if err := old.Close(); err != nil {
+		t.Errorf("close the replaced file: %v", err)
+	}
+	if b, err := os.ReadFile(tu.p("d/state")); err != nil || string(b) != "new" {
+		t.Errorf("the new file: %q, %v", b, err)
+	}
+}
