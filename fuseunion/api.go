@@ -26,6 +26,10 @@ type Config struct {
 	FsName string
 	// Debug logs every FUSE request.
 	Debug bool
+	// Logger receives go-fuse's messages (Debug's, and the read error
+	// that ends a connection the kernel aborted); nil is log's standard
+	// logger.
+	Logger *log.Logger
 	// Owner, when set, is who the server's own user is on the other side
 	// of the FUSE connection: upper files the host shows as owned by the
 	// server's uid and gid are presented as Owner's. A server in the host
@@ -107,6 +111,7 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 			EnableSymlinkCaching: true,
 			ExtraCapabilities:    fuse.CAP_WRITEBACK_CACHE | fuse.CAP_ATOMIC_O_TRUNC,
 			Debug:                cfg.Debug,
+			Logger:               cfg.Logger,
 			PanicHandler: func(p any) fuse.Status {
 				log.Printf("fuseunion: recovered from a panic: %v", p)
 				return fuse.EIO

@@ -44,6 +44,15 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 		id.UID, id.GID, id.Groups = 0, 0, []uint32{0}
 	}
 	env := withDefaults(p.Env, id.Home, spec.Hostname, p.Tty)
+	if spec.SingleID {
+		kv, err := singleIDAptConfig(env)
+		if err != nil {
+			return exitNookError, err
+		}
+		if kv != "" {
+			env = append(env, kv)
+		}
+	}
 	cwd := p.Cwd
 	if cwd == "" {
 		cwd = "/"

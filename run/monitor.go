@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -198,7 +199,14 @@ func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
 		owner.UID, owner.GID = uint32(plan.ContainerUID), uint32(plan.ContainerGID)
 		idmap = &fuseunion.IDMap{UIDs: idRanges(plan.InnerUIDs), GIDs: idRanges(plan.InnerGIDs)}
 	}
+	// A container's end aborts the connection, which go-fuse logs; only
+	// --fuse-debug wants to see that.
+	logger := log.New(io.Discard, "", 0)
+	if r.cfg.FUSEDebug {
+		logger = log.New(r.cfg.Stderr, "", log.LstdFlags)
+	}
 	return fuseunion.Config{
+		Logger: logger,
 		IDMap:  idmap,
 		Lowers: lowers,
 		Upper:  r.cfg.Upper,

@@ -65,11 +65,7 @@ type result struct {
 func runIn(t *testing.T, layers []string, mode userns.Mode, edit func(*Config), args ...string) result {
 	t.Helper()
 	requireContainers(t)
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := userns.NewPlan(userns.Config{Mode: mode, UID: os.Getuid(), GID: os.Getgid(), User: u.Username})
+	plan, err := userPlanFor(t, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +97,15 @@ func runIn(t *testing.T, layers []string, mode userns.Mode, edit func(*Config), 
 	out, _ := os.ReadFile(stdout.Name())
 	errOut, _ := os.ReadFile(stderr.Name())
 	return result{code: code, err: err, stdout: string(out), stderr: string(errOut)}
+}
+
+// userPlanFor is the test user's user namespace plan in mode.
+func userPlanFor(t *testing.T, mode userns.Mode) (userns.Plan, error) {
+	u, err := user.Current()
+	if err != nil {
+		return userns.Plan{}, err
+	}
+	return userns.NewPlan(userns.Config{Mode: mode, UID: os.Getuid(), GID: os.Getgid(), User: u.Username})
 }
 
 // requireContainers skips (or fails, under NOOK_TEST_STRICT) when this
