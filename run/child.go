@@ -36,6 +36,9 @@ func ChildMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "nook: internal role %s: unexpected arguments %q\n", RoleChild, args)
 		return 125
 	}
+	// The socket came as an inherited descriptor; the workload must not
+	// keep it: its closing on exec tells the monitor the workload runs.
+	unix.CloseOnExec(childFD)
 	// Exec in the new user namespace changed our credentials, which
 	// clears the parent-death signal: arm it again.
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {

@@ -2,6 +2,7 @@ package run
 
 import (
 	"os"
+	"syscall"
 
 	"github.com/nookrun/nook/userns"
 )
@@ -26,6 +27,10 @@ type Config struct {
 	Hostname string
 	// Process is the workload.
 	Process Process
+	// StopSignal is what a SIGTERM to the monitor becomes for the
+	// container (the image's StopSignal; 0 passes SIGTERM on), so that a
+	// batch system stopping nook stops the workload the way it asks.
+	StopSignal syscall.Signal
 	// Mounts are volumes and tmpfs mounts, made in order.
 	Mounts []Mount
 	// ReadOnly mounts the root filesystem read-only.

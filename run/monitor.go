@@ -70,7 +70,11 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 	for {
 		select {
 		case s := <-sigs:
-			unix.Kill(c.pid, s.(syscall.Signal))
+			sig := s.(syscall.Signal)
+			if sig == unix.SIGTERM && cfg.StopSignal != 0 {
+				sig = cfg.StopSignal
+			}
+			unix.Kill(c.pid, sig)
 		case <-c.done:
 			return r.finish(), nil
 		}

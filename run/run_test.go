@@ -18,6 +18,7 @@ import (
 	"github.com/nookrun/nook/internal/nstest"
 	"github.com/nookrun/nook/layer"
 	"github.com/nookrun/nook/userns"
+	"golang.org/x/sys/unix"
 )
 
 // TestMain runs the container's roles when the monitor re-executes the
@@ -172,5 +173,65 @@ func TestNoFUSEAccess(t *testing.T) {
 	}
 	if strings.Contains(string(mounts), state) {
 		t.Errorf("something is still mounted under %s", state)
+	}
+}
+
+// TestStopSignal: SIGTERM to the monitor reaches the container as the
+// image's StopSignal.
+func TestStopSignal(t *testing.T) {
+	layers := testImage(t, imagetest.Busybox(t))
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	done := make(chan result, 1)
+	go func() {
+		done <- runIn(t, layers, userns.Auto, func(c *Config) {
+			c.StopSignal = syscall.SIGUSR1
+			c.Mounts = []Mount{{Type: "bind", Source: dir, Target: "/sync"}}
+		}, "sh", "-c", `trap 'exit 10' USR1; trap 'exit 15' TERM; touch /sync/ready; while :; do sleep 1; done`)
+	}()
+	// Wait, without sleeping, for the container to have set its traps.
+	if r, failed := waitForFile(t, ready, done); failed {
+		t.Fatalf("container ended first: status %d, %v, %s", r.code, r.err, r.stderr)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != 10 {
+		t.Errorf("exit status %d (error %v), want 10 from the USR1 trap", r.code, r.err)
+	}
+}
+
+// waitForFile blocks until path exists (inotify on its directory), or
+// returns failed with what done delivered if the container ended first.
+func waitForFile(t *testing.T, path string, done chan result) (r result, failed bool) {
+	t.Helper()
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.InotifyAddWatch(fd, filepath.Dir(path), unix.IN_CREATE|unix.IN_ATTRIB|unix.IN_MOVED_TO); err != nil {
+		t.Fatal(err)
+	}
+	appeared := make(chan struct{})
+	go func() {
+		defer close(appeared)
+		buf := make([]byte, 4096)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				return
+			}
+			if _, err := unix.Read(fd, buf); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-appeared:
+		unix.Close(fd)
+		return result{}, false
+	case r := <-done:
+		unix.Close(fd)
+		return r, true
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/internal/fsinfo"
@@ -178,7 +181,12 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 	if cwd == "" {
 		cwd = img.Config.WorkingDir
 	}
+	stop, err := parseSignal(img.Config.StopSignal)
+	if err != nil {
+		return 125, fmt.Errorf("image's StopSignal: %w", err)
+	}
 	cfg := run.Config{
+		StopSignal:   stop,
 		Layers:       layers,
 		LayersOpened: layersOpened,
 		Upper:        ctr.Upper,
@@ -298,4 +306,23 @@ func displayName(img image.Image, ref string) string {
 		return img.Names[0]
 	}
 	return ref
+}
+
+// parseSignal reads a signal as images and Docker write it: "SIGQUIT",
+// "QUIT" or "3"; "" is 0.
+func parseSignal(s string) (syscall.Signal, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
 }
