@@ -1,7 +1,10 @@
 package run
 
 import (
+	"os/exec"
+
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,4 +171,31 @@ func TestKeepID(t *testing.T) {
 	if err := syscall.Stat(filepath.Join(vol, "mine"), &st); err != nil || int(st.Uid) != uid {
 		t.Errorf("file written to the volume: uid %d, %v; want the user's %d", st.Uid, err, uid)
 	}
+}
+
+// TestHostRlimits: the container has the host's limits (Go raises its own
+// soft RLIMIT_NOFILE at start; the workload must get the original back).
+func TestHostRlimits(t *testing.T) {
+	var nproc unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NPROC, &nproc); err != nil {
+		t.Fatal(err)
+	}
+	// The test binary's own soft NOFILE was raised by the Go runtime; the
+	// limit the shell gave it is what a plain exec restores.
+	out, err := exec.Command("sh", "-c", "ulimit -n").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := inside(t, userns.Auto, nil, "ulimit -n; ulimit -u")
+	want := strings.TrimSpace(string(out)) + "\n" + limitText(nproc.Cur) + "\n"
+	if got != want {
+		t.Errorf("limits inside %q, want %q", got, want)
+	}
+}
+
+func limitText(v uint64) string {
+	if v == unix.RLIM_INFINITY {
+		return "unlimited"
+	}
+	return fmt.Sprint(v)
 }
