@@ -46,8 +46,11 @@ type Container struct {
 	Work  string `json:"work"`
 	// AutoRemove is --rm.
 	AutoRemove bool `json:"autoRemove,omitempty"`
-	// Lost is set when the record said running but its monitor was gone.
-	Lost bool `json:"-"`
+	// Lost is set when the record said running but its monitor was gone
+	// (killed, or the machine rebooted): the exit status is unknown.
+	Lost bool `json:"lost,omitempty"`
+	// stale is a Lost record that still says running on disk.
+	stale bool
 
 	dir  string
 	lock *os.File
@@ -259,7 +262,7 @@ func (cs *Containers) load(id string) (*Container, error) {
 	c.dir = dir
 	if c.State == StateRunning || c.State == StateCreated {
 		if !lockHeld(filepath.Join(dir, "lock")) {
-			c.State, c.Lost = StateExited, true
+			c.State, c.Lost, c.stale = StateExited, true, true
 		}
 	}
 	return c, nil
@@ -276,6 +279,50 @@ func lockHeld(p string) bool {
 		return errors.Is(err, unix.EWOULDBLOCK)
 	}
 	return false
+}
+
+// Sweep tidies up after monitors that died: a container whose record
+// says running but whose lock is free is recorded as exited (Lost), its
+// runtime directory under runtimeDir is removed, and with --rm the whole
+// container goes. Every command that lists or changes containers calls it
+// first, so that nothing a killed nook left stays for long.
+func (cs *Containers) Sweep(runtimeDir string) error {
+	ents, err := os.ReadDir(cs.dir)
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	var errs []error
+	for _, e := range ents {
+		if !e.IsDir() || len(e.Name()) != 64 {
+			continue
+		}
+		c, err := cs.load(e.Name())
+		if err != nil || !c.stale {
+			continue
+		}
+		// Take the lock so that a concurrent sweep or rm does not race
+		// this one; a monitor starting now cannot own a lost record.
+		if c.takeLock() != nil {
+			continue
+		}
+		if runtimeDir != "" {
+			os.RemoveAll(filepath.Join(runtimeDir, c.ID))
+		}
+		if c.AutoRemove {
+			err = cs.remove(c)
+		} else {
+			c.ExitCode = -1
+			if c.Finished.IsZero() {
+				c.Finished = time.Now().UTC()
+			}
+			err = c.Save()
+			c.Unlock()
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Get finds a container by name, full id or unique id prefix.

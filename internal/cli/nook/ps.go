@@ -19,11 +19,7 @@ func newPsCmd() *cobra.Command {
 		Short:   "List containers",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := openStore(cmd)
-			if err != nil {
-				return err
-			}
-			cs, err := run.OpenContainers(store.Root())
+			cs, _, err := openContainers(cmd)
 			if err != nil {
 				return err
 			}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/nookrun/nook/run"
 )
 
 func newRmCmd() *cobra.Command {
@@ -16,11 +14,7 @@ func newRmCmd() *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openStore(cmd)
-			if err != nil {
-				return err
-			}
-			cs, err := run.OpenContainers(store.Root())
+			cs, _, err := openContainers(cmd)
 			if err != nil {
 				return err
 			}
@@ -46,11 +40,7 @@ func newRmCmd() *cobra.Command {
 
 // completeContainers completes container names.
 func completeContainers(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-	store, err := openStore(cmd)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	cs, err := run.OpenContainers(store.Root())
+	cs, _, err := openContainers(cmd)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -112,7 +112,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if plan.Notice != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", plan.Notice)
 	}
-	cs, err := run.OpenContainers(store.Root())
+	cs, _, err := openContainers(cmd)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,31 @@
+package nook
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/internal/runtimedir"
+	"github.com/nookrun/nook/run"
+)
+
+// openContainers opens the store's containers and sweeps up after
+// monitors that died (killed, or a reboot), so that every command sees
+// them exited and nothing they left stays behind.
+func openContainers(cmd *cobra.Command) (*run.Containers, string, error) {
+	store, err := openStore(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	cs, err := run.OpenContainers(store.Root())
+	if err != nil {
+		return nil, "", err
+	}
+	if rt, err := runtimedir.Dir(os.Getuid()); err == nil {
+		if err := cs.Sweep(rt); err != nil {
+			return nil, "", err
+		}
+		runtimedir.Cleanup(rt)
+	}
+	return cs, store.Root(), nil
+}
