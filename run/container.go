@@ -129,10 +129,9 @@ func (cs *Containers) Create(c Container, upperBase string) (*Container, error) 
 		cs.remove(&c)
 		return nil, err
 	}
-	if err := c.Save(); err != nil {
-		cs.remove(&c)
-		return nil, err
-	}
+	// The record is written by the caller's first Save, once it knows
+	// the container runs: one fsync less on every start. Until then the
+	// directory has no record, and a crash leaves it for Sweep.
 	return &c, nil
 }
 
@@ -297,6 +296,10 @@ func (cs *Containers) Sweep(runtimeDir string) error {
 			continue
 		}
 		c, err := cs.load(e.Name())
+		if errors.Is(err, os.ErrNotExist) {
+			cs.sweepUnrecorded(e.Name())
+			continue
+		}
 		if err != nil || !c.stale {
 			continue
 		}
@@ -323,6 +326,29 @@ func (cs *Containers) Sweep(runtimeDir string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sweepUnrecorded removes a container directory without a record whose
+// creator is gone (it died between Create and its first Save), and the
+// name it reserved.
+func (cs *Containers) sweepUnrecorded(id string) {
+	c := &Container{ID: id, dir: filepath.Join(cs.dir, id)}
+	if c.takeLock() != nil {
+		return // its creator is still at work
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "container.json")); err == nil {
+		c.Unlock()
+		return // saved meanwhile
+	}
+	names, _ := os.ReadDir(filepath.Join(cs.dir, "names"))
+	for _, n := range names {
+		p := filepath.Join(cs.dir, "names", n.Name())
+		if b, err := os.ReadFile(p); err == nil && string(b) == id {
+			os.Remove(p)
+		}
+	}
+	c.Unlock()
+	removeTree(c.dir)
 }
 
 // Get finds a container by name, full id or unique id prefix.

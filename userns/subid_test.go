@@ -119,7 +119,12 @@ func TestSubIDsGetSubIDs(t *testing.T) {
 	if uids, err := SubUIDs(cfg); err != nil || !reflect.DeepEqual(uids, []Range{{500000, 5}}) {
 		t.Errorf("fallback to the file after getsubids found nothing: %v, %v", uids, err)
 	}
+	// The file is read first: getsubids is not run for a user it knows.
 	cfg.GetSubIDs = filepath.Join(t.TempDir(), "getsubids")
+	if uids, err := SubUIDs(cfg); err != nil || !reflect.DeepEqual(uids, []Range{{500000, 5}}) {
+		t.Errorf("a user the file knows: %v, %v; want the file's range without running getsubids", uids, err)
+	}
+	cfg.SubUIDFile = empty
 	if _, err := SubUIDs(cfg); err == nil {
 		t.Errorf("a getsubids path that does not exist gave no error")
 	}
