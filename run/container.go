@@ -68,6 +68,10 @@ var ErrNameInUse = errors.New("container name already in use")
 // ErrNoContainer is a reference that names no container.
 var ErrNoContainer = errors.New("no such container")
 
+// errBadRecord is a container.json that cannot be read: a crash before a
+// SaveRunning reached the disk.
+var errBadRecord = errors.New("unreadable record")
+
 // ErrRunning is a container that must be stopped first.
 var ErrRunning = errors.New("container is running")
 
@@ -194,23 +198,32 @@ func (c *Container) Unlock() {
 	}
 }
 
-// Save writes the record atomically.
-func (c *Container) Save() error {
+// Save writes the record atomically and durably.
+func (c *Container) Save() error { return c.save(true) }
+
+// SaveRunning writes the record of a container that starts: atomically
+// but without fsync, which would cost every start a disk flush for a
+// state that a crash makes stale anyway (Sweep removes what a crash
+// leaves unreadable, and records the rest as exited).
+func (c *Container) SaveRunning() error { return c.save(false) }
+
+func (c *Container) save(durable bool) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode container %s: %w", c.ShortID(), err)
 	}
-	return writeFileAtomic(filepath.Join(c.dir, "container.json"), b)
+	return writeFileAtomic(filepath.Join(c.dir, "container.json"), b, durable)
 }
 
-// writeFileAtomic writes p through a temporary file, fsync and rename.
-func writeFileAtomic(p string, b []byte) error {
+// writeFileAtomic writes p through a temporary file and rename, with an
+// fsync before the rename when durable.
+func writeFileAtomic(p string, b []byte, durable bool) error {
 	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
 	_, err = f.Write(b)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -256,7 +269,7 @@ func (cs *Containers) load(id string) (*Container, error) {
 	}
 	c := &Container{}
 	if err := json.Unmarshal(b, c); err != nil {
-		return nil, fmt.Errorf("read container %s: %w", id, err)
+		return nil, fmt.Errorf("read container %s: %w: %v", id, errBadRecord, err)
 	}
 	c.dir = dir
 	if c.State == StateRunning || c.State == StateCreated {
@@ -296,7 +309,7 @@ func (cs *Containers) Sweep(runtimeDir string) error {
 			continue
 		}
 		c, err := cs.load(e.Name())
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, errBadRecord) {
 			cs.sweepUnrecorded(e.Name())
 			continue
 		}
@@ -328,15 +341,16 @@ func (cs *Containers) Sweep(runtimeDir string) error {
 	return errors.Join(errs...)
 }
 
-// sweepUnrecorded removes a container directory without a record whose
-// creator is gone (it died between Create and its first Save), and the
-// name it reserved.
+// sweepUnrecorded removes a container directory without a readable record
+// whose creator is gone (it died between Create and its first save, or
+// the machine crashed before that save reached the disk), and the name it
+// reserved.
 func (cs *Containers) sweepUnrecorded(id string) {
 	c := &Container{ID: id, dir: filepath.Join(cs.dir, id)}
 	if c.takeLock() != nil {
 		return // its creator is still at work
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, "container.json")); err == nil {
+	if _, err := cs.load(id); err == nil {
 		c.Unlock()
 		return // saved meanwhile
 	}

@@ -216,7 +216,7 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 		cfg.Process.Rows, cfg.Process.Cols = run.TerminalSize(os.Stdin, os.Stdout)
 	}
 	ctr.State, ctr.Started, ctr.MonitorPID = run.StateRunning, time.Now().UTC(), os.Getpid()
-	if err := ctr.Save(); err != nil {
+	if err := ctr.SaveRunning(); err != nil {
 		return 125, err
 	}
 	return run.Run(cmd.Context(), cfg)
