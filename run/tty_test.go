@@ -53,7 +53,7 @@ func TestTTY(t *testing.T) {
 			c.Process.Tty = true
 			c.Process.Rows, c.Process.Cols = TerminalSize(term, term)
 			c.Stdin, c.Stdout, c.Stderr = term, term, term
-		}, "sh", "-c", `trap 'echo got-INT; exit 7' INT; tty; stty size; echo ready; read line; echo never`)
+		}, "sh", "-c", `trap 'echo got-INT; exit 7' INT; trap 'echo resized $(stty size)' WINCH; tty; stty size; echo ready; while :; do sleep 0.1; done`)
 	}()
 	rd := bufio.NewReader(master)
 	var lines []string
@@ -65,6 +65,27 @@ func TestTTY(t *testing.T) {
 		line = strings.TrimRight(line, "\r\n")
 		lines = append(lines, line)
 		if line == "ready" {
+			break
+		}
+	}
+	// The user's terminal changes size: the terminal's SIGWINCH reaches
+	// nook (here the test process, which is the monitor), which resizes
+	// the container's pty; the shell there hears of it.
+	if err := unix.IoctlSetWinsize(int(term.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 120}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Kill(os.Getpid(), unix.SIGWINCH); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read the terminal after the resize: %v (so far %q)", err, lines)
+		}
+		if strings.HasPrefix(line, "resized") {
+			if got := strings.TrimSpace(line); got != "resized 40 120" {
+				t.Errorf("after the resize the container sees %q, want 40 120", got)
+			}
 			break
 		}
 	}
