@@ -43,15 +43,18 @@ demo: build
 	scripts/demo.sh $(BIN)
 
 # A benchmark run by hand, not part of make test: nook-overlayfs (dir and tar
-# lowers) vs fuse-overlayfs vs kernel overlayfs, then the table. Each of the
-# BENCHCOUNT runs measures every workload once on every peer, so the peers of
-# a workload take turns instead of being measured minutes apart; benchtable
-# takes the medians. Needs mmdebstrap (the Debian rootfs, cached).
+# lowers) vs fuse-overlayfs vs kernel overlayfs, layer indexing vs tar -x, and
+# nook run's start-up vs podman run, bwrap and unshare; then the table. Each
+# of the BENCHCOUNT runs measures every workload once on every peer, so the
+# peers of a workload take turns instead of being measured minutes apart;
+# benchtable takes the medians, and keeps the hand-written notes at the end
+# of the old report. Needs mmdebstrap (the Debian rootfs, cached), and podman,
+# runc, fuse-overlayfs and bubblewrap for the start-up peers.
 bench:
 	for i in $$(seq $(BENCHCOUNT)); do \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout $(BENCHTIMEOUT) ./bench/; \
 	done | tee bench.out
-	$(GO) run ./bench/cmd/benchtable < bench.out > docs/BENCHMARKS.md.tmp
+	$(GO) run ./bench/cmd/benchtable -keep docs/BENCHMARKS.md < bench.out > docs/BENCHMARKS.md.tmp
 	mv docs/BENCHMARKS.md.tmp docs/BENCHMARKS.md
 
 clean:

@@ -65,3 +65,67 @@ func TestMedian(t *testing.T) {
 		t.Error("median of nothing reported a value")
 	}
 }
+
+// TestRunTable: BenchmarkRun/<peer> has no row level; its time is the
+// ms/run metric, and podman / nook is a target to reach, not to stay under.
+func TestRunTable(t *testing.T) {
+	f, err := os.Open("testdata/run.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	render(&out, res, "make bench")
+	got := out.String()
+	for _, want := range []string{
+		"## Container start-up: `true` in a fresh container, start to exit (median)",
+		"| workload | nook | podman | bwrap | unshare | nook / unshare | podman / nook | bwrap / unshare |",
+		// Medians: nook of 40 and 50 ms; podman, bwrap and unshare of one
+		// round each, but bwrap of 7 and 5 ms.
+		"| true | 45.0 ms | 240 ms | 6.00 ms | 2.00 ms | 22.50 ✗ (≤ 3.0) | 5.33 ✗ (≥ 20.0) | 3.00 |",
+		"Targets met: 0 of 2",
+		"podman / nook must be ≥ 20",
+		"### Start-up memory",
+		"| true | 11.5 | 35.0 | 8.0 |",
+		"- nook: `nook run --rm --network none localhost/busybox:latest true`\n",
+		"- runs-per-round: 21, after one untimed run\n",
+		"- podman: podman version 4.3.1; runc version 1.1.5+ds1; conmon version 2.1.6\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q\n%s", want, got)
+		}
+	}
+	// The run-* lines describe the Run section, not the setup.
+	if strings.Contains(got, "- run-peer-nook:") || strings.Contains(got, "- run-image:") {
+		t.Errorf("run-* configuration listed under Setup:\n%s", got)
+	}
+}
+
+func TestHandNotes(t *testing.T) {
+	dir := t.TempDir()
+	report := dir + "/BENCHMARKS.md"
+	notes := "## Notes (by hand, not generated)\n\n- **A finding.** Measured by hand.\n"
+	if err := os.WriteFile(report, []byte("# Benchmarks\n\n| a | b |\n\n\n"+notes+"\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := handNotes(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != notes {
+		t.Errorf("handNotes = %q, want %q", got, notes)
+	}
+	if got, err := handNotes(dir + "/missing.md"); err != nil || got != "" {
+		t.Errorf("handNotes of a missing report = %q, %v; want nothing", got, err)
+	}
+	if err := os.WriteFile(report, []byte("# Benchmarks\n\nno notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := handNotes(report); err != nil || got != "" {
+		t.Errorf("handNotes of a report without notes = %q, %v; want nothing", got, err)
+	}
+}

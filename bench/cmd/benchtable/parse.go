@@ -132,7 +132,7 @@ func (res *results) addResult(text string) error {
 	}
 	c, ok := res.cellOf(name)
 	if !ok {
-		return fmt.Errorf("benchmark %q is not Benchmark<Group>/<row>/<column>", name)
+		return fmt.Errorf("benchmark %q is not Benchmark<Group>/<row>/<column> (or Benchmark<Group>/<column> for a group without rows)", name)
 	}
 	s := sample{metrics: map[string]float64{}}
 	for i := 2; i+1 < len(f); i += 2 {
@@ -150,14 +150,26 @@ func (res *results) addResult(text string) error {
 	return nil
 }
 
-// cellOf splits "BenchmarkGroup/row/col" and registers the group, row and
-// column in order of appearance.
+// flatRows names the one row of the groups whose benchmarks are
+// Benchmark<Group>/<column>, with no row level: BenchmarkRun/nook.
+var flatRows = map[string]string{
+	"Run": "true",
+}
+
+// cellOf splits "BenchmarkGroup/row/col" (or "BenchmarkGroup/col" for a
+// group in flatRows) and registers the group, row and column in order of
+// appearance.
 func (res *results) cellOf(name string) (cell, bool) {
 	parts := strings.Split(strings.TrimPrefix(name, "Benchmark"), "/")
-	if len(parts) < 3 {
+	var c cell
+	switch row, flat := flatRows[parts[0]]; {
+	case flat && len(parts) == 2:
+		c = cell{parts[0], row, parts[1]}
+	case !flat && len(parts) >= 3:
+		c = cell{parts[0], strings.Join(parts[1:len(parts)-1], "/"), parts[len(parts)-1]}
+	default:
 		return cell{}, false
 	}
-	c := cell{parts[0], strings.Join(parts[1:len(parts)-1], "/"), parts[len(parts)-1]}
 	if _, ok := res.rows[c.group]; !ok {
 		res.groups = append(res.groups, c.group)
 	}
