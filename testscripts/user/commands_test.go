@@ -23,9 +23,30 @@ import (
 //	    write a test image (image/imagetest's Busybox, or ManyOwners with
 //	    -owners) named REF (several names separated by commas; "-" for
 //	    none) to OUTPUT in the given format (docker-archive by default)
+//	leftovers [-only procs,mounts,runtime,store] [DIR...]
+//	    fail if anything of a container is left: a process of this
+//	    script, a mount under $WORK, an entry in $XDG_RUNTIME_DIR/nook, a
+//	    container in $STORE, anything in a DIR; ! leftovers fails if
+//	    nothing is (see leftovers_test.go)
+//	waitproc REGEX
+//	    wait until a process of this script runs a command line (argv[0]'s
+//	    base name, then the arguments) that matches REGEX
+//	waitgone REGEX
+//	    wait until no process of this script does
+//	signal SIG REGEX
+//	    send SIG (TERM, KILL, ...) to this script's processes whose
+//	    command line matches REGEX
+//
+// and the exits program (exits_test.go) checks an exact exit status:
+//
+//	exec exits N PROG [ARG...]
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"mkimage": cmdMkimage,
+		"mkimage":   cmdMkimage,
+		"leftovers": cmdLeftovers,
+		"waitproc":  cmdWaitProc,
+		"waitgone":  cmdWaitGone,
+		"signal":    cmdSignal,
 	}
 }
 

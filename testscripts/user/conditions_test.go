@@ -2,16 +2,20 @@ package usertest
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/nookrun/nook/image/imagetest"
 	"github.com/nookrun/nook/internal/nstest"
+	"github.com/nookrun/nook/userns"
 )
 
 // probes remembers what the conditions found, for one test run.
 type probes struct {
 	busyboxOnce sync.Once
 	busyboxErr  error
+	subidsOnce  sync.Once
+	subidsErr   error
 }
 
 // condition answers the scripts' own conditions:
@@ -19,6 +23,9 @@ type probes struct {
 //	busybox   the host has a static busybox to build test images from
 //	          (with NOOK_TEST_STRICT=1 its absence fails the script
 //	          instead of letting [!busybox] skip it)
+//	subids    the user has subordinate uid and gid ranges and
+//	          newuidmap/newgidmap, so nook run maps more than one id
+//	          (with NOOK_TEST_STRICT=1 their absence fails the script)
 func (p *probes) condition(cond string) (bool, error) {
 	switch cond {
 	case "busybox":
@@ -30,6 +37,28 @@ func (p *probes) condition(cond string) (bool, error) {
 			return false, nil
 		}
 		return true, nil
+	case "subids":
+		p.subidsOnce.Do(func() { p.subidsErr = probeSubIDs() })
+		if err := p.subidsErr; err != nil {
+			if nstest.Strict() {
+				return false, fmt.Errorf("NOOK_TEST_STRICT=1 forbids skipping: %w", err)
+			}
+			return false, nil
+		}
+		return true, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// probeSubIDs says why nook run would map only the user's own id, or nil
+// when it maps subordinate ids too.
+func probeSubIDs() error {
+	plan, err := userns.NewPlan(userns.Config{Mode: userns.Auto, UID: os.Getuid(), GID: os.Getgid()})
+	if err != nil {
+		return fmt.Errorf("plan a user namespace: %w", err)
+	}
+	if plan.Mode != userns.SubID {
+		return fmt.Errorf("no subordinate ids: %s", plan.Notice)
+	}
+	return nil
 }

@@ -25,7 +25,8 @@ import (
 // binary is called.
 func commands() map[string]func() int {
 	return map[string]func() int{
-		"nook": nook.Main,
+		"nook":  nook.Main,
+		"exits": exitsMain,
 	}
 }
 
@@ -96,7 +97,8 @@ func copyFile(src, dst string) error {
 
 // setup gives each script its own home and XDG directories under $WORK
 // (so the default store is $WORK/.home/.local/share/nook, exported as
-// $STORE), and the commands on PATH ($NOOKBIN).
+// $STORE), the commands on PATH ($NOOKBIN), and a check at the end that no
+// container's process, mount or runtime directory outlived the script.
 func setup(env *testscript.Env, bin string) error {
 	work := env.WorkDir
 	dirs := map[string]string{
@@ -115,5 +117,8 @@ func setup(env *testscript.Env, bin string) error {
 	env.Setenv("STORE", filepath.Join(dirs["XDG_DATA_HOME"], "nook"))
 	env.Setenv("NOOKBIN", bin)
 	env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
+	// Runs before testscript stops the script's background commands, so
+	// a container left running counts as left behind.
+	env.Defer(func() { checkLeftovers(env) })
 	return nil
 }
