@@ -1,8 +1,11 @@
 // Package bench holds nook's benchmarks, run by hand with `make bench`:
 // the union filesystem (nook-overlayfs over directory lowers and over
 // indexed layer tars) side by side with fuse-overlayfs and kernel overlayfs,
-// and layer indexing side by side with tar -x. Everything runs as root of a
-// user namespace made by an unprivileged user (internal/nstest).
+// layer indexing side by side with tar -x, and `nook run`'s start-up side by
+// side with podman run, bubblewrap and unshare. The union and layer
+// benchmarks run as root of a user namespace made by an unprivileged user
+// (internal/nstest); the start-up benchmark starts its peers from the
+// host's namespaces, through a runner TestMain leaves outside.
 //
 // cmd/benchtable turns the output into docs/BENCHMARKS.md. The package has
 // no tests, only benchmarks: speed is never measured in a timed test.
