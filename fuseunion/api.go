@@ -109,7 +109,7 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 			MaxWrite:             1 << 20,
 			MaxReadAhead:         1 << 20,
 			EnableSymlinkCaching: true,
-			ExtraCapabilities:    fuse.CAP_WRITEBACK_CACHE | fuse.CAP_ATOMIC_O_TRUNC,
+			ExtraCapabilities:    fuse.CAP_WRITEBACK_CACHE | fuse.CAP_ATOMIC_O_TRUNC | fuse.CAP_HANDLE_KILLPRIV_V2,
 			Debug:                cfg.Debug,
 			Logger:               cfg.Logger,
 			PanicHandler: func(p any) fuse.Status {
@@ -127,7 +127,7 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 		opts.MountOptions.ExtraCapabilities = 0
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
-	srv, err := fuse.NewServer(noOpendir{fs.NewNodeFS(root, opts)}, mountpoint, &opts.MountOptions)
+	srv, err := fuse.NewServer(noOpendir{killPrivWrites{fs.NewNodeFS(root, opts), &u.killFlags}}, mountpoint, &opts.MountOptions)
 	if err != nil {
 		u.close()
 		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)

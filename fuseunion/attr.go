@@ -70,20 +70,14 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 		fd = n.tmpfd
 	}
 	if fd < 0 && !n.IsRoot() && n.parentNode() == nil && in.Valid&^timesOnly == 0 {
-		// An unlinked lower file, still open: with the writeback cache
-		// the kernel writes back the times it cached for it when it is
-		// closed, after a rename replaced it (apt's extended_states).
-		// Nothing holds those times any more; the close must not fail.
-		if errno := n.Getattr(ctx, fh, out); errno != 0 {
-			return errno
-		}
-		if mtime, ok := in.GetMTime(); ok {
-			out.Mtime, out.Mtimensec = uint64(mtime.Unix()), uint32(mtime.Nanosecond())
-		}
-		if atime, ok := in.GetATime(); ok {
-			out.Atime, out.Atimensec = uint64(atime.Unix()), uint32(atime.Nanosecond())
-		}
-		return 0
+		// A removed file nobody has open any more (an open upper file
+		// keeps tmpfd, handled above), or a lower file a rename replaced
+		// but still open: with the writeback cache the kernel writes back
+		// the times it cached for it when it is closed or evicted (apt's
+		// extended_states, tar removing a half-written file, syncfs).
+		// Nothing holds those times any more; the close or sync must not
+		// fail.
+		return n.orphanTimes(ctx, fh, in, out)
 	}
 	if fd < 0 {
 		size, hasSize := in.GetSize()
@@ -115,6 +109,46 @@ func (n *node) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 		return errno
 	}
 	return u.fdAttr(fd, n.StableAttr().Ino, &out.Attr)
+}
+
+// orphanTimes answers a times write-back for a node no name leads to:
+// the attributes as they were, with the times asked for.
+func (n *node) orphanTimes(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if errno := n.Getattr(ctx, fh, out); errno != 0 {
+		// A removed upper file: its attributes went with it.
+		s, _ := n.state()
+		out.Attr = fuse.Attr{Ino: n.StableAttr().Ino, Mode: s.kind.typeBits()}
+	}
+	if mtime, ok := in.GetMTime(); ok {
+		out.Mtime, out.Mtimensec = uint64(mtime.Unix()), uint32(mtime.Nanosecond())
+	}
+	if atime, ok := in.GetATime(); ok {
+		out.Atime, out.Atimensec = uint64(atime.Unix()), uint32(atime.Nanosecond())
+	}
+	return 0
+}
+
+// killPrivOnSetattr clears privileges after a truncate or chown as the
+// kernel leaves it to the server under HANDLE_KILLPRIV_V2: setuid/setgid
+// when it sent FATTR_KILL_SUIDGID (or a chown changing nothing),
+// security.capability on any truncate (the kernel removes it itself on
+// chown).
+func (u *union) killPrivOnSetattr(fd int, in *fuse.SetAttrIn) syscall.Errno {
+	_, truncate := in.GetSize()
+	// chown(2) with both ids -1 changes nothing but still clears setuid
+	// and setgid of a non-directory; the kernel sends it as a SETATTR
+	// without fields (and without FATTR_KILL_SUIDGID, which it sets only
+	// for a chown that names an id).
+	noop := in.Valid&^(fuse.FATTR_CTIME|fuse.FATTR_FH|fuse.FATTR_LOCKOWNER) == 0
+	suidgid := in.Valid&fuse.FATTR_KILL_SUIDGID != 0 || noop
+	if !truncate && !suidgid {
+		return 0
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fs.ToErrno(err)
+	}
+	return u.killPrivs(&st, suidgid)
 }
 
 // timesOnly are the SETATTR fields of a utimes or of the kernel's write-back
@@ -180,5 +214,5 @@ func (u *union) setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
 			return fs.ToErrno(err)
 		}
 	}
-	return 0
+	return u.killPrivOnSetattr(fd, in)
 }

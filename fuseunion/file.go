@@ -72,38 +72,36 @@ func (u *union) openUpper(path string, flags uint32) (int, syscall.Errno) {
 	return fd, 0
 }
 
-// killPriv clears setuid, and setgid on a group-executable file, after an
-// O_TRUNC open. With atomic O_TRUNC the kernel leaves this to the server;
-// it would clear them for any caller without CAP_FSETID in the initial user
-// namespace, which a container never has.
+// killPriv clears setuid, setgid on a group-executable file and
+// security.capability after an O_TRUNC open. With atomic O_TRUNC the
+// kernel leaves this to the server; it would clear them for any caller
+// without CAP_FSETID in the initial user namespace, which a container
+// never has.
 func (u *union) killPriv(fd int) syscall.Errno {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fs.ToErrno(err)
 	}
-	m := u.metaOf(&st)
-	kill := uint32(unix.S_ISUID)
-	if m.Mode&unix.S_IXGRP != 0 {
-		kill |= unix.S_ISGID
-	}
-	if m.Mode&kill == 0 || m.Mode&unix.S_IFMT != unix.S_IFREG {
-		return 0
-	}
-	m.Mode &^= kill
-	return fs.ToErrno(u.recordMeta(&st, m))
+	return u.killPrivs(&st, true)
 }
 
 func (n *node) newUpperFile(fd int) *upperFile {
 	n.mu.Lock()
 	n.opens++
 	n.mu.Unlock()
-	return &upperFile{n: n, fd: fd}
+	f := &upperFile{n: n, fd: fd}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil {
+		f.hostIno = st.Ino
+	}
+	return f
 }
 
 // upperFile is an open upper file.
 type upperFile struct {
-	n  *node
-	fd int
+	n       *node
+	fd      int
+	hostIno uint64 // the key of its meta record
 }
 
 var (
@@ -123,6 +121,9 @@ func (f *upperFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadR
 }
 
 func (f *upperFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if errno := f.n.u.killPrivOnWrite(f.fd, f.hostIno, f.n.u.killFlags.take(ctx)); errno != 0 {
+		return 0, errno
+	}
 	n, err := unix.Pwrite(f.fd, data, off)
 	return uint32(n), fs.ToErrno(err)
 }

@@ -328,3 +328,27 @@ func TestCloseAfterRenameOverOpenLowerFile(t *testing.T) {
 		t.Errorf("the new file: %q, %v", b, err)
 	}
 }
+
+// TestSyncAfterRemovingWrittenFile is tar giving up on a half-written
+// file: created, written, closed, removed; then syncfs must not fail (the
+// kernel writes back the times it cached for the removed file).
+func TestSyncAfterRemovingWrittenFile(t *testing.T) {
+	tu := mountDirs(t, t.TempDir())
+	if err := os.Mkdir(tu.p("x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tu.p("x/half"), []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(tu.p("x/half")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := os.Open(tu.p("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		t.Errorf("syncfs after removing a written file: %v", err)
+	}
+}

@@ -33,6 +33,8 @@ type union struct {
 	umask    uint32
 	// ids translates upper files' host owners and applies Config.Squash.
 	ids idTranslation
+	// killFlags passes WRITE_KILL_SUIDGID to the writes (killpriv.go).
+	killFlags killFlags
 	// closeErrors: the upper's filesystem can fail a close(2) (network
 	// filesystems), so FLUSH must reach it.
 	closeErrors bool

@@ -182,6 +182,25 @@ chmod p=s3 mode=06755
 chown p=s3 uid=1000 gid=-1
 create p=s4 mode=02745
 chown p=s4 uid=-1 gid=1000`},
+	// Writes and truncates clear setuid/setgid only for a caller without
+	// CAP_FSETID (as=), setgid only when the group may execute: the
+	// union does it itself (HANDLE_KILLPRIV_V2), the kernel tells when.
+	{"write-kills-setuid-setgid", `
+create p=k1 mode=06777
+write p=k1 data=x as=1000
+stat p=k1
+create p=k2 mode=06777
+write p=k2 data=x
+stat p=k2
+create p=k3 mode=06767
+append p=k3 data=x as=1000
+stat p=k3
+create p=k4 mode=06777
+truncate p=k4 off=0 as=1000
+stat p=k4
+chmod p=d/y mode=06777
+write p=d/y data=x as=1000
+stat p=d/y`},
 	{"ownership", `
 chown p=d/x uid=0 gid=0
 chown p=d/x uid=1000 gid=65534
