@@ -46,6 +46,15 @@ func buildContainer(ch channel, spec *childSpec) error {
 	if err := maskPaths(root); err != nil {
 		return err
 	}
+	// The working directory is made as Docker makes it, in the
+	// container's layer and before the root may become read-only.
+	if cwd := spec.Process.Cwd; cwd != "" && cwd != "/" {
+		fd, err := ensureInRoot(root, cwd, false)
+		if err != nil {
+			return fmt.Errorf("create working directory: %w", err)
+		}
+		unix.Close(fd)
+	}
 	if spec.ReadOnly {
 		if err := remountReadOnly(root, "/"); err != nil {
 			return err

@@ -3,7 +3,6 @@ package run
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -57,9 +56,6 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		return exitNookError, fmt.Errorf("create working directory %s: %w", cwd, err)
-	}
 	if err := limitCapabilities(); err != nil {
 		return exitNookError, err
 	}
@@ -94,8 +90,14 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	return execFailure(p.Args[0], err)
 }
 
-// execFailure maps a failed exec to Docker's message and exit status.
+// execFailure maps a failed exec to Docker's message and exit status. err
+// may come wrapped (os.StartProcess's "fork/exec PATH: ..."): the message
+// names only the command and the system's reason, as for a plain exec.
 func execFailure(name string, err error) (int, error) {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		err = errno
+	}
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return exitNotFound, fmt.Errorf("exec %q: no such file or directory", name)

@@ -54,13 +54,20 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 
+	stdio, err := pipeTerminals(&cfg)
+	if err != nil {
+		childEnd.Close()
+		closeLowers(lowers)
+		return exitNookError, err
+	}
 	c, err := startChild(cfg, childEnd)
 	childEnd.Close()
+	stdio.closeChildEnds()
 	if err != nil {
 		closeLowers(lowers)
 		return exitNookError, err
 	}
-	r := &running{cfg: cfg, ch: ch, child: c}
+	r := &running{cfg: cfg, ch: ch, child: c, stdio: stdio}
 	code, err := r.start(lowers, rootfs, etc)
 	if err != nil {
 		r.kill()
@@ -88,6 +95,7 @@ type running struct {
 	child *child
 	srv   *fuseunion.Server
 	tty   *ttyRelay
+	stdio *pipedStdio
 }
 
 // start takes the container from a fresh child to a running workload,
@@ -252,6 +260,7 @@ func (r *running) finish() int {
 	if r.tty != nil {
 		r.tty.wait()
 	}
+	r.stdio.wait()
 	if r.srv != nil {
 		// The container's mount namespace died with its last process,
 		// which aborted the FUSE connection.

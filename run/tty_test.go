@@ -109,3 +109,24 @@ func TestTTY(t *testing.T) {
 		t.Errorf("terminal output %q, want /dev/pts/0 and size 31 101", lines)
 	}
 }
+
+// TestTerminalNotHandedOver: without -t the container gets pipes for the
+// user's terminal, as Docker gives it, and its output still arrives.
+func TestTerminalNotHandedOver(t *testing.T) {
+	requireContainers(t)
+	layers := testImage(t, imagetest.Busybox(t))
+	master, term := openTestPty(t)
+	r := runIn(t, layers, userns.Auto, func(c *Config) {
+		c.Stdout, c.Stderr = term, term
+	}, "sh", "-c", `test -t 1 && echo "stdout is a terminal"; test -t 0 && echo "stdin is a terminal"; echo done`)
+	if r.err != nil || r.code != 0 {
+		t.Fatalf("status %d, %v", r.code, r.err)
+	}
+	out, err := bufio.NewReader(master).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) != "done" {
+		t.Errorf("container saw a terminal: first line %q, want done", out)
+	}
+}

@@ -16,7 +16,7 @@ func newLoadCmd() *cobra.Command {
 	var input string
 	var quiet bool
 	c := &cobra.Command{
-		Use:   "load [-i FILE|DIR]",
+		Use:   "load [OPTIONS]",
 		Short: "Load images from an archive or OCI layout",
 		Long: `Load stores the images of a docker-archive tar (docker save, podman save), an
 OCI archive tar (podman save --format oci-archive) or an OCI layout directory,

@@ -12,7 +12,7 @@ import (
 func newRmiCmd(use string, aliases ...string) *cobra.Command {
 	var force bool
 	c := &cobra.Command{
-		Use:     use + " [-f] IMAGE [IMAGE...]",
+		Use:     use + " [OPTIONS] IMAGE [IMAGE...]",
 		Aliases: aliases,
 		Short:   "Remove one or more images",
 		Long: `Remove untags an image named by name, and deletes it with its last name; named

@@ -14,7 +14,7 @@ import (
 func newImagesCmd(use string, aliases ...string) *cobra.Command {
 	var quiet, noTrunc, all bool
 	c := &cobra.Command{
-		Use:     use + " [-q] [--no-trunc] [-a]",
+		Use:     use + " [OPTIONS]",
 		Aliases: aliases,
 		Short:   "List images",
 		Long: `List the images in the store, newest first: one line per name, and one

@@ -16,7 +16,7 @@ import (
 func newInfoCmd() *cobra.Command {
 	var format string
 	c := &cobra.Command{
-		Use:   "info",
+		Use:   "info [OPTIONS]",
 		Short: "Show what nook needs from this machine, and how to fix what is missing",
 		Long: `Info checks what nook needs on this machine: the kernel, user namespaces,
 subordinate ids and newuidmap/newgidmap, /dev/fuse, cgroup v2 delegation, the

@@ -12,7 +12,7 @@ import (
 // survives from one Run to the next.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "nook",
+		Use:   "nook [OPTIONS] COMMAND",
 		Short: "Run OCI containers as an ordinary user",
 		Long: `nook runs OCI containers for an ordinary user: no root, no daemon, no setuid
 binary of its own. The container's root filesystem is a copy-on-write union
@@ -26,6 +26,7 @@ fuse-overlayfs's command line.`,
 		SilenceUsage:  true,
 	}
 	root.SetVersionTemplate("nook version {{.Version}}\n")
+	root.SetUsageFunc(usage)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(c, err)
 	})
@@ -37,6 +38,15 @@ fuse-overlayfs's command line.`,
 		newInfoCmd(),
 		newImageCmd(), newImagesCmd("images"), newLoadCmd(), newImportCmd(), newRmiCmd("rmi"), newTagCmd(),
 	)
+	// Use lines say [OPTIONS] themselves, as Docker's do.
+	var noFlagsSuffix func(*cobra.Command)
+	noFlagsSuffix = func(c *cobra.Command) {
+		c.DisableFlagsInUseLine = true
+		for _, s := range c.Commands() {
+			noFlagsSuffix(s)
+		}
+	}
+	noFlagsSuffix(root)
 	return root
 }
 

@@ -75,6 +75,9 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if f.network != "none" && f.network != "host" {
 		return usageErr(cmd, fmt.Errorf("network %q is not supported: use none or host", f.network))
 	}
+	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
+		return fmt.Errorf("the working directory %q is invalid: it needs to be an absolute path", f.workdir)
+	}
 	mode, err := userns.ParseMode(f.userns)
 	if err != nil {
 		return usageErr(cmd, err)
