@@ -150,7 +150,8 @@ func syncfs(dir string) error {
 // lines, for benchtable's report. run-peer-* lines describe the Run table's
 // columns.
 func printRunConfig(peers []runPeer) {
-	fmt.Printf("run-image: imagetest busybox (%s, one layer), %s\n", version("busybox"), runImage)
+	busybox := strings.TrimSuffix(version("busybox"), " multi-call binary.")
+	fmt.Printf("run-image: imagetest busybox (%s, one layer), %s\n", busybox, runImage)
 	fmt.Printf("run-runs-per-round: %d, after one untimed run\n", runsPerOp)
 	for _, p := range peers {
 		if len(p.args) == 0 {
