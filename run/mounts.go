@@ -57,8 +57,21 @@ func bindMount(root int, m Mount) error {
 		return fmt.Errorf("open volume source %s: %w", m.Source, err)
 	}
 	defer unix.Close(src)
-	if err := mountAt(root, m.Target, m.File, fdPath(src), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return err
+	fd, err := ensureInRoot(root, m.Target, m.File)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", m.Source, err)
+	}
+	err = unix.Mount(fdPath(src), fdPath(fd), "", unix.MS_BIND|unix.MS_REC, "")
+	unix.Close(fd)
+	if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EISDIR) {
+		kind := "directory"
+		if m.File {
+			kind = "file"
+		}
+		return fmt.Errorf("mount volume %s on %s: %w: the host path is a %s and the container path is not; make both directories or both files", m.Source, m.Target, err, kind)
+	}
+	if err != nil {
+		return fmt.Errorf("mount volume %s on %s: %w", m.Source, m.Target, err)
 	}
 	if m.ReadOnly {
 		return remountReadOnly(root, m.Target)
