@@ -12,7 +12,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
-	"github.com/nookrun/nook/internal/cli/mountinfo"
+	"github.com/nookrun/nook/internal/mountinfo"
 )
 
 // waitLimit bounds every wait of a script for the kernel or a process: a

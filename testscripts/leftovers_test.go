@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nookrun/nook/internal/cli/mountinfo"
+	"github.com/nookrun/nook/internal/mountinfo"
 )
 
 // daemons returns the pids of nook-overlayfs processes started by the

@@ -9,7 +9,6 @@ package testscripts
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/nookrun/nook/internal/cli/nook"
 	"github.com/nookrun/nook/internal/cli/overlayfs"
 	"github.com/nookrun/nook/internal/nstest"
+	"github.com/nookrun/nook/internal/scripttest"
 )
 
 // commands are the programs the scripts run, by the name a copy of the test
@@ -63,42 +63,13 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// installCommands puts a copy of the test binary under each command's name
-// in a directory of its own and returns the directory.
+// installCommands puts the test binary on PATH under each command's name.
 func installCommands(t *testing.T) string {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatalf("find the test binary: %v", err)
-	}
-	bin := t.TempDir()
+	names := make([]string, 0, len(commands()))
 	for name := range commands() {
-		dst := filepath.Join(bin, name)
-		if err := os.Link(exe, dst); err == nil {
-			continue
-		}
-		if err := copyFile(exe, dst); err != nil {
-			t.Fatalf("install %s: %v", name, err)
-		}
+		names = append(names, name)
 	}
-	return bin
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return scripttest.InstallCommands(t, names)
 }
 
 // setup gives each script its own home and XDG directories under $WORK,

@@ -132,26 +132,3 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
-
-func TestParseMountinfo(t *testing.T) {
-	ms, err := parseMountinfo([]byte("36 35 98:0 /root /mnt\\040x rw,noatime master:1 - ext3 /dev/root rw\n" +
-		"40 25 0:36 / /sys/fs/cgroup/unified rw shared:9 - cgroup2 cgroup2 rw\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []Mount{
-		{Major: 98, Minor: 0, Root: "/root", Point: "/mnt x", FSType: "ext3", Source: "/dev/root"},
-		{Major: 0, Minor: 36, Root: "/", Point: "/sys/fs/cgroup/unified", FSType: "cgroup2", Source: "cgroup2"},
-	}
-	if fmt.Sprint(ms) != fmt.Sprint(want) {
-		t.Errorf("parse = %+v, want %+v", ms, want)
-	}
-	for _, bad := range []string{"36 35 98:0 /root /mnt rw\n", "36 35 x:0 / /mnt rw - ext4 /dev/x rw\n"} {
-		if _, err := parseMountinfo([]byte(bad)); err == nil {
-			t.Errorf("parse(%q) did not fail", bad)
-		}
-	}
-	if _, err := Mounts(); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -13,7 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
-	"github.com/nookrun/nook/internal/cli/mountinfo"
+	"github.com/nookrun/nook/internal/mountinfo"
 )
 
 // The kinds of thing a container can leave behind, as the leftovers

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nookrun/nook/internal/cli/mountinfo"
+	"github.com/nookrun/nook/internal/mountinfo"
 )
 
 // applyFlags sets the per-mount flags ro, nosuid, nodev and noexec on the

@@ -1,6 +1,7 @@
 // Package mountinfo reads this process's mount table from
-// /proc/self/mountinfo, for nook-overlayfs (the flags of its own mount) and
-// the testscripts (what a script mounted).
+// /proc/self/mountinfo, for nook-overlayfs (the flags of its own mount),
+// fsinfo (which filesystem a path is on), nook info (the cgroup mounts)
+// and the testscripts (what a script mounted).
 package mountinfo
 
 import (
@@ -8,12 +9,19 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // Mount is one line of /proc/self/mountinfo.
 type Mount struct {
-	// Point is where it is mounted; Source and FSType what is mounted.
+	// Major and Minor are the device numbers st_dev of files on it has.
+	Major, Minor uint32
+	// Root is the directory of the filesystem mounted at Point (not "/"
+	// for a bind mount or a cgroup namespace's view).
+	Root string
+	// Point is where it is mounted; Source and FSType what is mounted
+	// (FSType with its subtype: "ext4", "fuse.sshfs").
 	Point, Source, FSType string
 	// Options are the per-mount options (rw,nosuid,relatime...).
 	Options string
@@ -39,7 +47,14 @@ func parse(b []byte) ([]Mount, error) {
 		if !ok || len(f) < 6 || len(g) < 2 {
 			return nil, fmt.Errorf("read mount table: malformed line %q", s.Text())
 		}
-		ms = append(ms, Mount{Point: unescape(f[4]), Options: f[5], FSType: g[0], Source: unescape(g[1])})
+		maj, min, ok := strings.Cut(f[2], ":")
+		ma, errMa := strconv.ParseUint(maj, 10, 32)
+		mi, errMi := strconv.ParseUint(min, 10, 32)
+		if !ok || errMa != nil || errMi != nil {
+			return nil, fmt.Errorf("read mount table: malformed device %q in line %q", f[2], s.Text())
+		}
+		ms = append(ms, Mount{Major: uint32(ma), Minor: uint32(mi), Root: unescape(f[3]),
+			Point: unescape(f[4]), Options: f[5], FSType: g[0], Source: unescape(g[1])})
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("read mount table: %w", err)
