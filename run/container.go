@@ -75,16 +75,21 @@ var errBadRecord = errors.New("unreadable record")
 // ErrRunning is a container that must be stopped first.
 var ErrRunning = errors.New("container is running")
 
-// Containers is the store's containers/ directory.
-type Containers struct{ dir string }
+// Containers is the store's containers/ directory, with the runtime
+// directory that holds running containers' state.
+type Containers struct {
+	dir        string
+	runtimeDir string
+}
 
-// OpenContainers opens (and creates) storeRoot/containers.
-func OpenContainers(storeRoot string) (*Containers, error) {
+// OpenContainers opens (and creates) storeRoot/containers. runtimeDir
+// ("" when unknown) is where containers' runtime directories are.
+func OpenContainers(storeRoot, runtimeDir string) (*Containers, error) {
 	dir := filepath.Join(storeRoot, "containers")
 	if err := os.MkdirAll(filepath.Join(dir, "names"), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	return &Containers{dir: dir}, nil
+	return &Containers{dir: dir, runtimeDir: runtimeDir}, nil
 }
 
 // Create reserves name (generated when empty), makes the container's
@@ -298,7 +303,7 @@ func lockHeld(p string) bool {
 // runtime directory under runtimeDir is removed, and with --rm the whole
 // container goes. Every command that lists or changes containers calls it
 // first, so that nothing a killed nook left stays for long.
-func (cs *Containers) Sweep(runtimeDir string) error {
+func (cs *Containers) Sweep() error {
 	ents, err := os.ReadDir(cs.dir)
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
@@ -321,8 +326,8 @@ func (cs *Containers) Sweep(runtimeDir string) error {
 		if c.takeLock() != nil {
 			continue
 		}
-		if runtimeDir != "" {
-			os.RemoveAll(filepath.Join(runtimeDir, c.ID))
+		if cs.runtimeDir != "" {
+			os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
 		}
 		if c.AutoRemove {
 			err = cs.remove(c)
@@ -396,15 +401,45 @@ func (cs *Containers) Remove(c *Container, force bool) error {
 		if !force {
 			return fmt.Errorf("%w: %s (stop it first, or use 'nook rm -f')", ErrRunning, c.Name)
 		}
-		if c.MonitorPID > 0 {
-			unix.Kill(c.MonitorPID, unix.SIGKILL)
+		if err := killMonitor(c.MonitorPID); err != nil {
+			return fmt.Errorf("remove container %s: %w", c.Name, err)
 		}
 	}
 	return cs.remove(c)
 }
 
+// killMonitor kills a container's monitor (its container dies with it)
+// and waits until it is gone, so that its lock and mounts are released.
+func killMonitor(pid int) error {
+	if pid <= 0 {
+		return nil
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("kill its monitor %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill its monitor %d: %w", pid, err)
+	}
+	// The pidfd becomes readable when the process has exited.
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, 10_000)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
 func (cs *Containers) remove(c *Container) error {
 	c.Unlock()
+	if cs.runtimeDir != "" {
+		os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
+	}
 	// The name goes first: a half-removed container must not hold it.
 	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", c.Name)); err == nil && string(b) == c.ID {
 		os.Remove(filepath.Join(cs.dir, "names", c.Name))

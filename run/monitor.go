@@ -27,6 +27,9 @@ var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT
 // once it has ended and the union is gone. A container that did not start
 // gives a *StartError; nothing of it is left running or mounted.
 func Run(ctx context.Context, cfg Config) (int, error) {
+	if err := closeInheritedOnExec(); err != nil {
+		return exitNookError, fmt.Errorf("close inherited descriptors: %w", err)
+	}
 	rootfs := filepath.Join(cfg.StateDir, "rootfs")
 	if err := os.MkdirAll(rootfs, 0o700); err != nil {
 		return exitNookError, fmt.Errorf("create %s: %w", rootfs, err)

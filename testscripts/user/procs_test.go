@@ -40,6 +40,22 @@ type proc struct {
 
 func (p proc) String() string { return fmt.Sprintf("process %d: %s", p.pid, p.cmd) }
 
+// detail is p with its state and parent, from /proc/PID/stat, for
+// failure messages: "process 12 (S, parent 1): sleep 1000".
+func (p proc) detail() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return p.String() + " (gone)"
+	}
+	// "12 (sleep) S 1 ...": the command name may hold spaces and parens.
+	_, rest, _ := strings.Cut(string(b)[strings.LastIndexByte(string(b), ')'):], " ")
+	f := strings.Fields(rest)
+	if len(f) < 2 {
+		return p.String()
+	}
+	return fmt.Sprintf("process %d (%s, parent %s): %s", p.pid, f[0], f[1], p.cmd)
+}
+
 // scriptProcs lists the processes of the script whose $WORK is work,
 // except the test binary itself. Zombies have no command line and are
 // left out: their parent still has to reap them, and they hold nothing.

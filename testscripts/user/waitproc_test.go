@@ -87,7 +87,12 @@ func cmdWaitGone(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			ts.Fatalf("still running after %v: %q", waitLimit, ps)
+			all, _ := scriptProcs(ts.Getenv("WORK"))
+			var details []string
+			for _, p := range all {
+				details = append(details, p.detail())
+			}
+			ts.Fatalf("still running after %v: %q; the script's processes: %q", waitLimit, ps, details)
 		}
 		if err := waitAnyExit(ps, left); err != nil {
 			ts.Fatalf("wait for %q: %v", ps, err)

@@ -17,14 +17,18 @@ func openContainers(cmd *cobra.Command) (*run.Containers, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	cs, err := run.OpenContainers(store.Root())
+	rt, err := runtimedir.Dir(os.Getuid())
+	if err != nil {
+		rt = "" // no runtime dir, no runtime state to tidy
+	}
+	cs, err := run.OpenContainers(store.Root(), rt)
 	if err != nil {
 		return nil, "", err
 	}
-	if rt, err := runtimedir.Dir(os.Getuid()); err == nil {
-		if err := cs.Sweep(rt); err != nil {
-			return nil, "", err
-		}
+	if err := cs.Sweep(); err != nil {
+		return nil, "", err
+	}
+	if rt != "" {
 		runtimedir.Cleanup(rt)
 	}
 	return cs, store.Root(), nil

@@ -59,7 +59,7 @@ func removeImages(cmd *cobra.Command, refs []string, force bool) error {
 // imagesInUse reports which image IDs containers (running or not) use:
 // their images stay until the containers are removed.
 func imagesInUse(storeRoot string) (func(string) bool, error) {
-	cs, err := run.OpenContainers(storeRoot)
+	cs, err := run.OpenContainers(storeRoot, "")
 	if err != nil {
 		return nil, err
 	}
