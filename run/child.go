@@ -39,10 +39,14 @@ func ChildMain(args []string) int {
 	// The socket came as an inherited descriptor; the workload must not
 	// keep it: its closing on exec tells the monitor the workload runs.
 	unix.CloseOnExec(childFD)
+	// Credentials, the bounding set, no_new_privs and the parent-death
+	// signal are per thread: all of the set-up and the final exec happen
+	// on this one.
+	runtime.LockOSThread()
 	// Exec in the new user namespace changed our credentials, which
 	// clears the parent-death signal: arm it again.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
-		return childFail(ch, fmt.Errorf("set parent-death signal: %w", err))
+	if err := armParentDeath(ch); err != nil {
+		return childFail(ch, err)
 	}
 	return childStage2(ch)
 }
@@ -70,9 +74,6 @@ func childStage2(ch channel) int {
 	if spec == nil {
 		return childFail(ch, fmt.Errorf("spec message without a spec"))
 	}
-	// Credentials, the bounding set and no_new_privs are per thread: all
-	// of the set-up and the final exec happen on this one.
-	runtime.LockOSThread()
 	if err := buildContainer(ch, spec); err != nil {
 		return childFail(ch, err)
 	}
@@ -82,6 +83,21 @@ func childStage2(ch channel) int {
 		return code
 	}
 	return 0
+}
+
+// armParentDeath sets this thread's parent-death signal, which every
+// change of credentials clears (the re-exec, the switch to the workload's
+// user), and checks that the monitor did not die before: its end of the
+// socket would then be closed.
+func armParentDeath(ch channel) error {
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set parent-death signal: %w", err)
+	}
+	fds := []unix.PollFd{{Fd: int32(ch.f.Fd()), Events: unix.POLLRDHUP}}
+	if n, err := unix.Poll(fds, 0); err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP) != 0 {
+		return fmt.Errorf("nook, the container's monitor, has gone")
+	}
+	return nil
 }
 
 // childFail reports err to the monitor, which prints it.

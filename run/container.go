@@ -109,8 +109,23 @@ func (cs *Containers) Create(c Container, upperBase string) (*Container, error) 
 	} else if err := checkName(c.Name); err != nil {
 		return nil, err
 	}
+	// The directory appears under its id already locked: made under a
+	// temporary name, its lock taken, then renamed into place, so that
+	// another nook's Sweep never takes a container being created for the
+	// leftover of a crashed one.
+	tmp := filepath.Join(cs.dir, creatingPrefix+id)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("create container directory: %w", err)
+	}
+	c.dir = tmp
+	if err := c.takeLock(true); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
 	c.dir = filepath.Join(cs.dir, id)
-	if err := os.Mkdir(c.dir, 0o700); err != nil {
+	if err := os.Rename(tmp, c.dir); err != nil {
+		c.Unlock()
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("create container directory: %w", err)
 	}
 	if err := cs.reserveName(c.Name, id); err != nil {
@@ -133,10 +148,6 @@ func (cs *Containers) Create(c Container, upperBase string) (*Container, error) 
 			cs.remove(&c)
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
-	}
-	if err := c.takeLock(); err != nil {
-		cs.remove(&c)
-		return nil, err
 	}
 	// The record is written by the caller's first Save, once it knows
 	// the container runs: one fsync less on every start. Until then the
@@ -182,8 +193,18 @@ func newID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-func (c *Container) takeLock() error {
-	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+// creatingPrefix names a container directory still being created.
+const creatingPrefix = ".creating-"
+
+// takeLock takes the container's lock without waiting; create makes the
+// lock file (only Create does: a directory without one is not for anyone
+// else to take).
+func (c *Container) takeLock(create bool) error {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), flags, 0o600)
 	if err != nil {
 		return fmt.Errorf("lock container %s: %w", c.ShortID(), err)
 	}
@@ -310,6 +331,17 @@ func (cs *Containers) Sweep() error {
 	}
 	var errs []error
 	for _, e := range ents {
+		if name, ok := strings.CutPrefix(e.Name(), creatingPrefix); ok && e.IsDir() {
+			// A creator that died before the rename. One at work holds
+			// the lock, or is about to (hence the age).
+			c := &Container{ID: name, dir: filepath.Join(cs.dir, e.Name())}
+			info, err := e.Info()
+			if err == nil && time.Since(info.ModTime()) > time.Minute && c.takeLock(false) == nil {
+				c.Unlock()
+				removeTree(c.dir)
+			}
+			continue
+		}
 		if !e.IsDir() || len(e.Name()) != 64 {
 			continue
 		}
@@ -323,7 +355,7 @@ func (cs *Containers) Sweep() error {
 		}
 		// Take the lock so that a concurrent sweep or rm does not race
 		// this one; a monitor starting now cannot own a lost record.
-		if c.takeLock() != nil {
+		if c.takeLock(false) != nil {
 			continue
 		}
 		if cs.runtimeDir != "" {
@@ -352,7 +384,7 @@ func (cs *Containers) Sweep() error {
 // reserved.
 func (cs *Containers) sweepUnrecorded(id string) {
 	c := &Container{ID: id, dir: filepath.Join(cs.dir, id)}
-	if c.takeLock() != nil {
+	if c.takeLock(false) != nil {
 		return // its creator is still at work
 	}
 	if _, err := cs.load(id); err == nil {

@@ -83,6 +83,10 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 			return exitNookError, err
 		}
 	}
+	// The user switch cleared the parent-death signal.
+	if err := armParentDeath(ch); err != nil {
+		return exitNookError, err
+	}
 	if inProcess {
 		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty, spec.Nested)
 	}
