@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,12 +24,12 @@ import (
 // whole test binary into a user namespace before any benchmark runs, and no
 // process can leave a user namespace. So TestMain first starts a host
 // runner in the process that stays on the host (nstest's outer stage, which
-// only waits for the tests): it runs the commands the benchmarks send it,
-// times each from start to exit, and returns wait4's resource usage.
+// only waits for the tests): it runs the commands the benchmarks send it
+// and times each from start to exit.
 //
 //	benchmark (in nstest's namespace)      host runner (outer process)
-//	hostRequest{Args, Env}          ─────▶ fork, exec, wait4
-//	                                ◀───── hostResult{Wall, MaxRSSKiB, Err}
+//	hostRequest{Args, Env, Stdout}  ─────▶ fork, exec, wait
+//	                                ◀───── hostResult{Wall, Stdout, Err}
 //
 // The socket is an abstract unix socket (no file to clean up when nstest
 // exits the process); abstract sockets have no permissions, so the runner
@@ -48,10 +47,9 @@ type hostRequest struct {
 
 // hostResult is how the command went. Err is empty when it exited 0.
 type hostResult struct {
-	Wall      time.Duration // fork to reaped, measured by the runner
-	MaxRSSKiB int64         // wait4's ru_maxrss: see BenchmarkRun
-	Stdout    string        // when asked for
-	Err       string        // why it failed, with the end of its standard error
+	Wall   time.Duration // fork to reaped, measured by the runner
+	Stdout string        // when asked for
+	Err    string        // why it failed, with the end of its standard error
 }
 
 // startHostRunner listens on a new abstract socket, serves it from a
@@ -170,11 +168,6 @@ func runOnHost(req hostRequest, stderr *os.File) hostResult {
 	start := time.Now()
 	err := cmd.Run()
 	res := hostResult{Wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.MaxRSSKiB = ru.Maxrss
-		}
-	}
 	if stdout != nil {
 		res.Stdout = readBack(stdout)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nookrun/nook/image/imagetest"
@@ -27,6 +28,9 @@ type runEnv struct {
 	layer   string // its only layer, uncompressed
 	rootfs  string // the layer unpacked by the user on the host: bwrap's root
 	nookBin string // cmd/nook built from this checkout
+	gnuTime string // /usr/bin/time, for peakRSS; "" without it
+	// rssHow says how peak RSS is measured, or why it is not.
+	rssHow string
 	// cleanups run in reverse order when the benchmark ends.
 	cleanups []func() error
 }
@@ -51,6 +55,7 @@ func newRunEnv() (*runEnv, error) {
 		layer:   filepath.Join(dir, "layer.tar"),
 		rootfs:  filepath.Join(dir, "rootfs"),
 	}
+	re.gnuTime, re.rssHow = findGNUTime()
 	re.cleanups = append(re.cleanups, host.close, func() error {
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("remove %s: %w", dir, err)
@@ -144,4 +149,45 @@ func version(name string, args ...string) string {
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	return line
+}
+
+// peakRSS runs p rssRuns times under GNU time and returns the median of
+// its ru_maxrss, in MiB; 0 when GNU time is not installed (the report then
+// has no memory figure, and the configuration says why).
+func (re *runEnv) peakRSS(p runPeer) (float64, error) {
+	if re.gnuTime == "" {
+		return 0, nil
+	}
+	out := filepath.Join(re.dir, "maxrss")
+	var mib []float64
+	for range rssRuns {
+		args := append([]string{re.gnuTime, "-f", "%M", "-o", out}, p.args...)
+		if _, err := re.host.run(p.env, args...); err != nil {
+			return 0, fmt.Errorf("peak RSS run: %w", err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			return 0, fmt.Errorf("read GNU time's output: %w", err)
+		}
+		kib, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+		if err != nil {
+			return 0, fmt.Errorf("GNU time's maximum RSS %q: %w", b, err)
+		}
+		mib = append(mib, kib/1024)
+	}
+	return middle(mib), nil
+}
+
+// findGNUTime finds GNU time (Debian's package "time"), which peakRSS
+// needs, or says why there is none.
+func findGNUTime() (string, string) {
+	path, err := exec.LookPath("time")
+	if err != nil {
+		return "", fmt.Sprintf("not measured: GNU time is not installed (apt-get install time): %v", err)
+	}
+	out, _ := exec.Command(path, "--version").CombinedOutput()
+	if !strings.Contains(string(out), "GNU") {
+		return "", fmt.Sprintf("not measured: %s is not GNU time", path)
+	}
+	return path, "GNU time -f %M, median of " + strconv.Itoa(rssRuns) + " more runs per round"
 }

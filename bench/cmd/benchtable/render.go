@@ -72,8 +72,8 @@ var metricTables = []struct{ unit, title, intro string }{
 	{"peak-rss-MiB", "FUSE server memory",
 		"Peak resident set (VmHWM) of the FUSE server process after the workload, MiB, median. Kernel overlayfs has no server."},
 	{"MiB-peak-RSS", "Start-up memory",
-		"Peak resident set of the command, MiB, median: wait4's ru_maxrss, the larger of the process's own peak (VmHWM) " +
-			"and that of any descendant it reaped. For nook, the monitor (the nook process, which also serves the FUSE root); " +
+		"Peak resident set of the command, MiB, median: its ru_maxrss as GNU time reports it (from wait4), the larger of " +
+			"the process's own peak (VmHWM) and that of any descendant it reaped. For nook, the monitor (the nook process, which also serves the FUSE root); " +
 			"for podman, podman itself (conmon, a double-forked daemon, is not counted); for bwrap, bwrap. Not reported for unshare."},
 }
 
