@@ -66,6 +66,10 @@ const rssRuns = 5
 //     XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME and tmp_dir, so the
 //     user's own store and configuration are untouched. `podman system
 //     reset` removes it all at the end and stops the pause process.
+//   - a short runroot ($TMPDIR/nook-run-N/p/run/containers): podman's
+//     exit command (`podman container cleanup`, which records the exit
+//     status) fails with "the specified runroot is longer than 50
+//     characters", and podman run then waits 20 s for every container.
 //
 // Podman prints `"/" is not a shared mount` on every command here; it is
 // a warning, harmless for these containers.
