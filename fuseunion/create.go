@@ -151,19 +151,6 @@ func (u *union) dropWhiteout(dir, path string) syscall.Errno {
 	return 0
 }
 
-func (u *union) removeUpper(path string, dir bool) {
-	a, err := beneath(u.upper, path)
-	if err != nil {
-		return
-	}
-	defer a.close()
-	flags := 0
-	if dir {
-		flags = unix.AT_REMOVEDIR
-	}
-	unix.Unlinkat(a.fd, a.name, flags)
-}
-
 // Create implements fs.NodeCreater.
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
 	e, errno := n.prepareCreate(ctx, name)

@@ -77,12 +77,10 @@ func childStage2(ch channel) int {
 	if err := buildContainer(ch, spec); err != nil {
 		return childFail(ch, err)
 	}
+	// execWorkload returns only when the workload could not start.
 	code, err := execWorkload(ch, spec)
-	if err != nil {
-		ch.send(message{Type: msgExecError, Error: err.Error(), Code: code}, -1)
-		return code
-	}
-	return 0
+	ch.send(message{Type: msgExecError, Error: err.Error(), Code: code}, -1)
+	return code
 }
 
 // armParentDeath sets this thread's parent-death signal, which every

@@ -1,7 +1,5 @@
 package run
 
-import "fmt"
-
 // StartError is a container that did not start; Code is the exit status
 // nook gives for it (125, or 126/127 when the workload could not be
 // executed).
@@ -12,7 +10,3 @@ type StartError struct {
 
 func (e *StartError) Error() string { return e.Err.Error() }
 func (e *StartError) Unwrap() error { return e.Err }
-
-func startErr(code int, format string, args ...any) error {
-	return &StartError{Code: code, Err: fmt.Errorf(format, args...)}
-}

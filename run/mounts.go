@@ -3,7 +3,6 @@ package run
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -195,10 +194,4 @@ func maskPaths(root int) error {
 		}
 	}
 	return nil
-}
-
-// exists reports whether a host path exists.
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
 }

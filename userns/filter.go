@@ -15,9 +15,9 @@ const (
 
 const (
 	retAllow = unix.SECCOMP_RET_ALLOW
-	// retFake is SECCOMP_RET_ERRNO with errno 0: the kernel skips the
-	// call and returns 0 from it.
-	retFake = unix.SECCOMP_RET_ERRNO | 0
+	// retFake is SECCOMP_RET_ERRNO with errno 0 in its low bits: the
+	// kernel skips the call and returns 0 from it.
+	retFake = unix.SECCOMP_RET_ERRNO
 )
 
 // SingleIDFilter returns the single-id mode's seccomp program for this
