@@ -89,19 +89,27 @@ func (n *node) newUpperFile(fd int) *upperFile {
 	n.mu.Lock()
 	n.opens++
 	n.mu.Unlock()
-	f := &upperFile{n: n, fd: fd}
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil {
-		f.hostIno = st.Ino
-	}
-	return f
+	return &upperFile{n: n, fd: fd}
 }
 
 // upperFile is an open upper file.
 type upperFile struct {
-	n       *node
-	fd      int
-	hostIno uint64 // the key of its meta record
+	n  *node
+	fd int
+	// hostIno is the key of its meta record, read at the first write:
+	// most opens never write, and an fstat per open is a hot-path cost.
+	hostInoOnce sync.Once
+	hostIno     uint64
+}
+
+func (f *upperFile) metaKey() uint64 {
+	f.hostInoOnce.Do(func() {
+		var st unix.Stat_t
+		if unix.Fstat(f.fd, &st) == nil {
+			f.hostIno = st.Ino
+		}
+	})
+	return f.hostIno
 }
 
 var (
@@ -121,7 +129,7 @@ func (f *upperFile) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadR
 }
 
 func (f *upperFile) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
-	if errno := f.n.u.killPrivOnWrite(f.fd, f.hostIno, f.n.u.killFlags.take(ctx)); errno != 0 {
+	if errno := f.n.u.killPrivOnWrite(f.fd, f.metaKey(), f.n.u.killFlags.take(ctx)); errno != 0 {
 		return 0, errno
 	}
 	n, err := unix.Pwrite(f.fd, data, off)
