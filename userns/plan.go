@@ -2,7 +2,6 @@ package userns
 
 import (
 	"fmt"
-	"os/user"
 	"strconv"
 )
 
@@ -216,9 +215,7 @@ func (c Config) resolve() (Config, error) {
 		return c, fmt.Errorf("plan user namespace: uid %d / gid %d out of range", c.UID, c.GID)
 	}
 	if c.User == "" {
-		if u, err := user.LookupId(strconv.Itoa(c.UID)); err == nil {
-			c.User = u.Username
-		}
+		c.User = LoginName(c.UID)
 	}
 	return c, nil
 }

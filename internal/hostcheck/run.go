@@ -3,8 +3,9 @@ package hostcheck
 import (
 	"context"
 	"os"
-	"os/user"
 	"strconv"
+
+	"github.com/nookrun/nook/userns"
 )
 
 // Config is who nook runs as and where its store is.
@@ -22,16 +23,11 @@ type Config struct {
 }
 
 // CurrentUser returns a Config for the process's own user, with StoreRoot
-// left for the caller. The login name falls back to $USER, then to the
-// uid number, when the user database does not know the uid (containers,
-// some LDAP setups without NSS for Go).
+// left for the caller. The login name is the uid number when nothing
+// knows the uid (userns.LoginName says where it looks).
 func CurrentUser() Config {
 	cfg := Config{UID: os.Getuid(), GID: os.Getgid()}
-	if u, err := user.LookupId(strconv.Itoa(cfg.UID)); err == nil {
-		cfg.User = u.Username
-	} else if name := os.Getenv("USER"); name != "" {
-		cfg.User = name
-	} else {
+	if cfg.User = userns.LoginName(cfg.UID); cfg.User == "" {
 		cfg.User = strconv.Itoa(cfg.UID)
 	}
 	return cfg

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -271,9 +270,6 @@ func collectMounts(f *runFlags) ([]run.Mount, error) {
 // userPlan is the user namespace for the invoking user.
 func userPlan(mode userns.Mode) (userns.Plan, error) {
 	cfg := userns.Config{Mode: mode, UID: os.Getuid(), GID: os.Getgid()}
-	if u, err := user.Current(); err == nil {
-		cfg.User = u.Username
-	}
 	return userns.NewPlan(cfg)
 }
 
