@@ -47,6 +47,12 @@ type Config struct {
 	// nested below the connection's (nook's keep-id). Ids outside the map
 	// show as nobody (65534). Nil means they are the same.
 	IDMap *IDMap
+	// Volatile skips every flush to disk: the ownership journal's and the
+	// workload's fsync, fdatasync and syncfs of upper files, as kernel
+	// overlayfs's "volatile" option does. For an upper that is thrown
+	// away when the union ends (nook run --rm): a crash can then leave it
+	// inconsistent, which does not matter for a directory nobody keeps.
+	Volatile bool
 }
 
 // Owner is a uid and gid pair.

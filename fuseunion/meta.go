@@ -40,6 +40,8 @@ type metaStore struct {
 	w       *bufio.Writer
 	records int
 	dirty   bool
+	// volatile skips fsync (Config.Volatile).
+	volatile bool
 }
 
 type metaRecord struct {
@@ -50,8 +52,8 @@ type metaRecord struct {
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-func openMetaStore(path string) (*metaStore, error) {
-	s := &metaStore{path: path, m: map[uint64]*meta{}}
+func openMetaStore(path string, volatile bool) (*metaStore, error) {
+	s := &metaStore{path: path, m: map[uint64]*meta{}, volatile: volatile}
 	if err := s.replay(); err != nil {
 		return nil, fmt.Errorf("replay ownership journal %s: %w", path, err)
 	}
@@ -111,7 +113,7 @@ func (s *metaStore) compact() error {
 		}
 	}
 	err = w.Flush()
-	if err == nil {
+	if err == nil && !s.volatile {
 		err = tmp.Sync()
 	}
 	if err != nil {
@@ -194,7 +196,7 @@ func (s *metaStore) flush(sync bool) error {
 	if err := s.w.Flush(); err != nil {
 		return err
 	}
-	if sync && s.dirty {
+	if sync && s.dirty && !s.volatile {
 		s.dirty = false
 		return s.f.Sync()
 	}

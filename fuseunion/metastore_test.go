@@ -12,14 +12,23 @@ import (
 
 // TestOwnershipJournalOnFilesystems checks that what the container sets
 // and the host cannot hold survives a remount, with the upper on ext4 (the
-// test's temp dir) and on tmpfs.
+// test's temp dir) and on tmpfs, and on a Volatile union, which flushes
+// nothing to disk but still hands every record to the kernel.
 func TestOwnershipJournalOnFilesystems(t *testing.T) {
 	nstest.RequireFUSE(t)
 	if !nstest.HasSubordinateIDs() {
 		nstest.Skip(t, "chown to other ids needs a subordinate id range (/etc/subuid and newuidmap)")
 	}
-	for _, fstype := range []string{"ext4", "tmpfs"} {
-		t.Run(fstype, func(t *testing.T) {
+	for _, c := range []struct {
+		fstype   string
+		volatile bool
+	}{{"ext4", false}, {"tmpfs", false}, {"ext4", true}} {
+		fstype := c.fstype
+		name := fstype
+		if c.volatile {
+			name += "-volatile"
+		}
+		t.Run(name, func(t *testing.T) {
 			base := t.TempDir()
 			switch fstype {
 			case "tmpfs":
@@ -39,7 +48,7 @@ func TestOwnershipJournalOnFilesystems(t *testing.T) {
 				os.Mkdir(d, 0o755)
 			}
 			mount := func() *Server {
-				srv, err := Mount(mnt, Config{Upper: up, Work: wk, Debug: os.Getenv("NOOK_FUSE_DEBUG") != ""})
+				srv, err := Mount(mnt, Config{Upper: up, Work: wk, Volatile: c.volatile, Debug: os.Getenv("NOOK_FUSE_DEBUG") != ""})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -58,6 +67,16 @@ func TestOwnershipJournalOnFilesystems(t *testing.T) {
 			must(t, unix.Lsetxattr(p("l"), "security.x", []byte("on a symlink"), 0))
 			must(t, os.Link(p("f"), p("f2")))
 			must(t, os.Rename(p("f2"), p("d/f3")))
+			for _, name := range []string{"f", "d"} {
+				f, err := os.Open(p(name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Sync(); err != nil {
+					t.Errorf("fsync %s: %v", name, err)
+				}
+				f.Close()
+			}
 			if err := srv.Unmount(); err != nil {
 				t.Fatal(err)
 			}

@@ -190,6 +190,9 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 }
 
 func (h *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
+	if h.n.u.volatile {
+		return 0
+	}
 	s, errno := h.n.state()
 	if errno != 0 || !s.upper {
 		return errno

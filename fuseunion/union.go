@@ -16,6 +16,8 @@ type union struct {
 	upper  int // O_PATH fd of the upper dir, -1 for a read-only union
 	work   int // O_PATH fd of the work dir
 	metas  *metaStore
+	// volatile skips flushes to disk (Config.Volatile).
+	volatile bool
 
 	// gen invalidates every node's cached state at once, after an
 	// operation that changes what many paths resolve to (a merged
@@ -56,6 +58,7 @@ func newUnion(cfg Config) (*union, error) {
 		lowerInos: map[lowerKey]uint64{},
 		upperInos: map[uint64]uint64{},
 		ids:       newIDTranslation(cfg),
+		volatile:  cfg.Volatile,
 	}
 	if len(cfg.Lowers) == 0 && cfg.Upper == "" {
 		return nil, fmt.Errorf("a union needs at least one lower layer or an upper directory")
@@ -92,7 +95,7 @@ func newUnion(cfg Config) (*union, error) {
 	if err := unix.Fstatfs(u.upper, &sfs); err == nil {
 		u.closeErrors = isNetworkFS(sfs.Type)
 	}
-	if u.metas, err = openMetaStore(filepath.Join(cfg.Work, "nook-meta.journal")); err != nil {
+	if u.metas, err = openMetaStore(filepath.Join(cfg.Work, "nook-meta.journal"), cfg.Volatile); err != nil {
 		u.close()
 		return nil, err
 	}

@@ -20,6 +20,10 @@ type Config struct {
 	// Upper and Work are the container's writable layer and the union's
 	// work directory, on one filesystem.
 	Upper, Work string
+	// Volatile skips flushing the upper to disk (fuseunion's Volatile):
+	// for a container removed when it ends (--rm), whose writes nobody
+	// reads after a crash. The workload's fsync calls then return at once.
+	Volatile bool
 	// StateDir is the container's runtime directory: the mount point of
 	// its root and the files bound to /etc.
 	StateDir string

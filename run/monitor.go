@@ -221,15 +221,16 @@ func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
 		logger = log.New(r.cfg.Stderr, "", log.LstdFlags)
 	}
 	return fuseunion.Config{
-		Logger: logger,
-		IDMap:  idmap,
-		Lowers: lowers,
-		Upper:  r.cfg.Upper,
-		Work:   r.cfg.Work,
-		FsName: "nook",
-		Debug:  r.cfg.FUSEDebug,
-		Owner:  owner,
-		Squash: r.cfg.UserNS.Mode == userns.Single,
+		Logger:   logger,
+		IDMap:    idmap,
+		Lowers:   lowers,
+		Upper:    r.cfg.Upper,
+		Work:     r.cfg.Work,
+		FsName:   "nook",
+		Debug:    r.cfg.FUSEDebug,
+		Owner:    owner,
+		Squash:   r.cfg.UserNS.Mode == userns.Single,
+		Volatile: r.cfg.Volatile,
 	}
 }
 

@@ -193,6 +193,7 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 		LayersOpened: layersOpened,
 		Upper:        ctr.Upper,
 		Work:         ctr.Work,
+		Volatile:     f.rm,
 		StateDir:     state,
 		Hostname:     hostname,
 		Process: run.Process{

@@ -20,6 +20,7 @@ type plan struct {
 	mountpoint string // absolute directory, or "/dev/fd/N"
 	fsName     string
 	debug      bool
+	volatile   bool
 	flags      MountFlags
 }
 
@@ -33,7 +34,7 @@ type lowerSpec struct {
 // that changes directory keeps their meaning) and checks that they are what
 // a union needs. Errors name the problem and the fix in one line.
 func check(o Options) (plan, error) {
-	p := plan{fsName: o.Source, debug: o.Debug, flags: o.Flags}
+	p := plan{fsName: o.Source, debug: o.Debug, volatile: o.Volatile, flags: o.Flags}
 	if p.fsName == "" {
 		p.fsName = "nook-overlayfs"
 	}

@@ -60,6 +60,10 @@ func (o *Options) addOption(raw string) error {
 		o.Source = value
 	case "debug":
 		o.Debug, o.Foreground = true, true
+	case "volatile":
+		o.Volatile = true
+	case "fsync":
+		o.Volatile = value == "0"
 	case "ro":
 		o.Flags.ReadOnly = true
 	case "rw":
@@ -139,7 +143,7 @@ func ignoredSilently(name string) bool {
 		"user_id", "group_id":
 		return true
 	// fuse-overlayfs and kernel overlayfs knobs
-	case "fsync", "threaded", "writeback", "timeout", "fast_ino", "volatile", "noacl",
+	case "threaded", "writeback", "timeout", "fast_ino", "noacl",
 		"static_nlink", "context", "fscontext", "defcontext", "rootcontext",
 		"xino", "index", "metacopy", "nfs_export", "uuid", "userxattr", "verity":
 		return true

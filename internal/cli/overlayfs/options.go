@@ -30,6 +30,9 @@ type Options struct {
 
 	Foreground bool
 	Debug      bool
+	// Volatile is -o volatile (kernel overlayfs) or -o fsync=0
+	// (fuse-overlayfs): nothing is flushed to disk.
+	Volatile bool
 	// Flags are the per-mount flags asked for (ro, nosuid, nodev, noexec).
 	Flags MountFlags
 

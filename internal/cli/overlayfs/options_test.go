@@ -86,11 +86,16 @@ func TestParse(t *testing.T) {
 		{
 			name: "what Podman passes",
 			args: []string{"-o", "lowerdir=/s/l/A:/s/l/B,upperdir=/s/d,workdir=/s/w,nodev,fsync=0,uidmapping=0:0:4294967295,gidmapping=0:0:4294967295,xattr_permissions=0", "/s/merged"},
-			want: Options{Lowers: []string{"/s/l/A", "/s/l/B"}, Upper: "/s/d", Work: "/s/w", Mountpoint: "/s/merged", Flags: MountFlags{NoDev: true}},
+			want: Options{Lowers: []string{"/s/l/A", "/s/l/B"}, Upper: "/s/d", Work: "/s/w", Mountpoint: "/s/merged", Volatile: true, Flags: MountFlags{NoDev: true}},
 		},
 		{
 			name: "silently accepted knobs",
 			args: []string{"-s", "-o", "lowerdir=/l,allow_other,default_permissions,noatime,lazytime,threaded=1,static_nlink,volatile,userxattr,xino=off,index=off,metacopy=on,redirect_dir=off,noacl,x-systemd.automount,max_write=131072", "/m"},
+			want: Options{Lowers: []string{"/l"}, Mountpoint: "/m", Volatile: true},
+		},
+		{
+			name: "fsync=1 keeps flushing",
+			args: []string{"-o", "lowerdir=/l,volatile,fsync=1", "/m"},
 			want: Options{Lowers: []string{"/l"}, Mountpoint: "/m"},
 		},
 		{

@@ -88,14 +88,16 @@ umount MOUNTPOINT (root, or inside unshare -Urm) or fusermount3 -u MOUNTPOINT.
     -o ro                  read-only union; an upperdir is shown as a lower
     -o nosuid,nodev,noexec per-mount flags, applied after mounting
     -o fsname=NAME         the source shown in /proc/mounts
+    -o volatile, fsync=0   never flush the upper to disk (the workload's fsync
+                           returns at once): for an upper thrown away after use
 
 Directory lowers understand every whiteout form: OCI .wh.NAME and
 .wh..wh..opq, overlayfs 0:0 character devices, and the trusted.overlay.opaque
 and user.overlay.opaque xattrs.
 
 Accepted and ignored, as Podman, mount(8) and libfuse pass them: rw, dev, suid,
-exec, atime and friends, allow_other, default_permissions, fsync=, threaded=,
-writeback=, timeout=, volatile, userxattr, xino=, index=, metacopy=, static_nlink,
+exec, atime and friends, allow_other, default_permissions, threaded=,
+writeback=, timeout=, userxattr, xino=, index=, metacopy=, static_nlink,
 noacl, context=, redirect_dir=off, x-*. uidmapping=, gidmapping= (other than
 identity), squash_to_root, squash_to_uid=, squash_to_gid=, noxattrs=1,
 xattr_permissions= and plugins= are accepted with a notice: nook serves the

@@ -30,11 +30,12 @@ func serve(p plan, stderr io.Writer, ready func()) error {
 	// From here the union owns the lowers and closes them when it ends; if
 	// Mount fails the process exits, which releases them.
 	srv, err := fuseunion.Mount(p.mountpoint, fuseunion.Config{
-		Lowers: lowers,
-		Upper:  p.upper,
-		Work:   p.work,
-		FsName: p.fsName,
-		Debug:  p.debug,
+		Lowers:   lowers,
+		Upper:    p.upper,
+		Work:     p.work,
+		FsName:   p.fsName,
+		Debug:    p.debug,
+		Volatile: p.volatile,
 	})
 	if err != nil {
 		return fmt.Errorf("mount union on %s: %w", p.mountpoint, err)
