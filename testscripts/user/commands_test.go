@@ -47,6 +47,9 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"waitproc":  cmdWaitProc,
 		"waitgone":  cmdWaitGone,
 		"signal":    cmdSignal,
+		// registry, waitfile: see registry_cmd_test.go.
+		"registry": cmdRegistry,
+		"waitfile": cmdWaitFile,
 	}
 }
 

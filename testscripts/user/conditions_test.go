@@ -26,6 +26,8 @@ type probes struct {
 //	subids    the user has subordinate uid and gid ranges and
 //	          newuidmap/newgidmap, so nook run maps more than one id
 //	          (with NOOK_TEST_STRICT=1 their absence fails the script)
+//	registry  docker-registry and htpasswd are installed, for the
+//	          registry command (strict: their absence fails the script)
 func (p *probes) condition(cond string) (bool, error) {
 	switch cond {
 	case "busybox":
@@ -46,6 +48,8 @@ func (p *probes) condition(cond string) (bool, error) {
 			return false, nil
 		}
 		return true, nil
+	case "registry": // see registry_cmd_test.go
+		return registryCondition()
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }
