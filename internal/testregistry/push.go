@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -15,12 +16,18 @@ import (
 // Push writes img to the registry as repoTag ("repo:tag"), with the
 // registry's credentials.
 func (r *Registry) Push(ctx context.Context, repoTag string, img v1.Image) error {
-	ref, err := name.ParseReference(r.Ref(repoTag), name.StrictValidation)
+	return Push(ctx, r.Ref(repoTag), img, r.Auth())
+}
+
+// Push writes img to the full reference ref (host:port/repo:tag) with
+// auth: for a registry that another part of a test started.
+func Push(ctx context.Context, ref string, img v1.Image, auth authn.Authenticator) error {
+	r, err := name.ParseReference(ref, name.StrictValidation)
 	if err != nil {
-		return fmt.Errorf("push to %s: parse reference %q: %w", r.host, repoTag, err)
+		return fmt.Errorf("push: parse reference %q: %w", ref, err)
 	}
-	if err := remote.Write(ref, img, r.remoteOptions(ctx)...); err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
+	if err := remote.Write(r, img, remote.WithContext(ctx), remote.WithAuth(auth)); err != nil {
+		return fmt.Errorf("push %s: %w", r, err)
 	}
 	return nil
 }

@@ -219,3 +219,22 @@ func (r *Registry) Auth() authn.Authenticator {
 	}
 	return &authn.Basic{Username: r.user, Password: r.password}
 }
+
+// Installed says whether Start could run the registry with opts: nil, or
+// an error wrapping ErrNoRegistry or ErrNoHtpasswd that names the package
+// to install.
+func Installed(opts ...Option) error {
+	o, err := applyOptions(opts)
+	if err != nil {
+		return err
+	}
+	if _, err := findBinary(o.binary); err != nil {
+		return err
+	}
+	if o.user != "" {
+		if _, err := exec.LookPath("htpasswd"); err != nil {
+			return fmt.Errorf("%w: %v", ErrNoHtpasswd, err)
+		}
+	}
+	return nil
+}

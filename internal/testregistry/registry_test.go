@@ -309,3 +309,13 @@ func TestLayerSpecValidated(t *testing.T) {
 		}
 	}
 }
+
+func TestInstalled(t *testing.T) {
+	if err := Installed(WithBinary(filepath.Join(t.TempDir(), "none"))); !errors.Is(err, ErrNoRegistry) {
+		t.Errorf("Installed with a missing binary: %v; want ErrNoRegistry", err)
+	}
+	if err := Installed(WithAuth("u", "p")); err != nil {
+		New(t, WithAuth("u", "p")) // skips (fails in strict mode) for the same reason
+		t.Fatalf("Installed() = %v, but New started the registry", err)
+	}
+}
