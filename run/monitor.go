@@ -104,13 +104,15 @@ type running struct {
 // start takes the container from a fresh child to a running workload,
 // following the protocol in proto.go.
 func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (int, error) {
-	if err := r.cfg.UserNS.Apply(r.child.pid); err != nil {
-		closeLowers(lowers)
-		return exitNookError, fmt.Errorf("map ids into the container's user namespace: %w", err)
-	}
-	if err := r.ch.send(message{Type: msgMapped}, -1); err != nil {
-		closeLowers(lowers)
-		return exitNookError, err
+	if !r.cfg.UserNS.Direct() {
+		if err := r.cfg.UserNS.Apply(r.child.pid); err != nil {
+			closeLowers(lowers)
+			return exitNookError, fmt.Errorf("map ids into the container's user namespace: %w", err)
+		}
+		if err := r.ch.send(message{Type: msgMapped}, -1); err != nil {
+			closeLowers(lowers)
+			return exitNookError, err
+		}
 	}
 	spec := r.spec(rootfs, etc)
 	if err := r.ch.send(message{Type: msgSpec, Spec: spec}, -1); err != nil {
@@ -283,6 +285,10 @@ type child struct {
 // startChild starts the child in new namespaces. It is started, waited for
 // and reaped on one goroutine locked to its OS thread, because the
 // child's parent-death signal fires when the thread that forked it ends.
+//
+// When the maps need no helper, os/exec writes them between the clone and
+// the exec, so the child starts straight in stage 2 with its capabilities;
+// otherwise it starts in stage 1 and waits for newuidmap and newgidmap.
 func startChild(cfg Config, sock *os.File) (*child, error) {
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
 	if !cfg.HostNetwork {
@@ -298,6 +304,11 @@ func startChild(cfg Config, sock *os.File) (*child, error) {
 			Pdeathsig:  unix.SIGKILL,
 			Setsid:     true,
 		},
+	}
+	if cfg.UserNS.Direct() {
+		cmd.Args = append(cmd.Args, stage2)
+		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = cfg.UserNS.SysProcIDMaps()
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = false
 	}
 	// Assigned only when set: a nil *os.File in the io.Reader would not
 	// be nil. Unset, os/exec gives the child /dev/null.
