@@ -22,11 +22,14 @@ type index struct {
 // record is one image of images.json. Everything else about the image is
 // in its config blob (named by the ID) and its manifest blob.
 type record struct {
-	ID       string    `json:"id"`       // "sha256:<hex>" of the config blob
-	Manifest string    `json:"manifest"` // "sha256:<hex>" of the manifest blob
-	Names    []string  `json:"names,omitempty"`
-	Size     int64     `json:"size"`   // sum of the uncompressed layer sizes
-	Stored   time.Time `json:"stored"` // when the image entered the store
+	ID       string   `json:"id"`       // "sha256:<hex>" of the config blob
+	Manifest string   `json:"manifest"` // "sha256:<hex>" of the manifest blob
+	Names    []string `json:"names,omitempty"`
+	// Digests are "repository@sha256:..." of the manifests (and index)
+	// a registry served the image as, Docker's RepoDigests.
+	Digests []string  `json:"digests,omitempty"`
+	Size    int64     `json:"size"`   // sum of the uncompressed layer sizes
+	Stored  time.Time `json:"stored"` // when the image entered the store
 }
 
 const indexVersion = 1
@@ -159,6 +162,15 @@ func (ix *index) setName(name, id string) {
 			continue
 		}
 		r.Names = slices.DeleteFunc(r.Names, func(n string) bool { return n == name })
+	}
+}
+
+// addDigest records that a registry knows the image id as d
+// ("repo@sha256:...").
+func (ix *index) addDigest(d, id string) {
+	if r := ix.byID(id); r != nil && !slices.Contains(r.Digests, d) {
+		r.Digests = append(r.Digests, d)
+		slices.Sort(r.Digests)
 	}
 }
 

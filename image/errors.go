@@ -37,3 +37,31 @@ var (
 	// parse, or a blob it needs is missing or does not match its digest.
 	ErrCorrupt = errors.New("image store is corrupt")
 )
+
+// Registry errors: each is also matched by the error a pull or push
+// returns, whatever detail its message gives.
+var (
+	// ErrUnauthorized means the registry refused the credentials, or
+	// wants some and nook has none for it (nook login REGISTRY).
+	ErrUnauthorized = errors.New("unauthorized")
+
+	// ErrUnreachable means no connection to the registry could be made
+	// or kept: DNS, refused, reset, timed out, a TLS failure.
+	ErrUnreachable = errors.New("registry unreachable")
+
+	// ErrPlatformNotFound means an image index has no image for the
+	// platform asked for.
+	ErrPlatformNotFound = errors.New("no image for the platform")
+
+	// ErrUnsupported means the registry serves something nook does not
+	// pull: a Docker schema 1 manifest, an artifact that is no image, a
+	// layer of an unknown media type.
+	ErrUnsupported = errors.New("unsupported manifest or layer")
+
+	// ErrNoSpace means a write into the store ran out of space (ENOSPC,
+	// or the user's quota: EDQUOT). What the operation wrote is removed.
+	ErrNoSpace = errors.New("no space left in the image store")
+
+	// ErrBlocked means registries.conf blocks the registry.
+	ErrBlocked = errors.New("registry is blocked")
+)

@@ -29,6 +29,10 @@ type Image struct {
 	Platform string
 	// Layers are the image's layers, bottom first.
 	Layers []Layer
+	// Digests are "repository@sha256:..." by which registries serve the
+	// image (Docker's RepoDigests): the digest its tag resolved to (an
+	// index's, for a multi-platform image) and its manifest's.
+	Digests []string
 	// ManifestDigest is "sha256:<hex>" of the stored manifest (the one
 	// the archive had, or one nook made for a docker-archive or import).
 	ManifestDigest string
@@ -74,6 +78,7 @@ func (s *Store) imageOf(r *record) (Image, error) {
 	img := Image{
 		ID:             r.ID,
 		Names:          slices.Clone(r.Names),
+		Digests:        slices.Clone(r.Digests),
 		Created:        cf.Created.Time,
 		Size:           r.Size,
 		Config:         cf.Config,

@@ -10,4 +10,5 @@ const (
 	maxMembers   = 1 << 17  // members of an archive tar
 	maxImages    = 1 << 12  // images in one archive
 	maxIndexNest = 4        // image indexes within image indexes
+	maxLayers    = 1024     // layers of one pulled image (Docker stops at 127)
 )

@@ -159,6 +159,9 @@ func (s *Store) commit(ps []*pending) ([]Image, error) {
 		for _, n := range p.names {
 			ix.setName(n, p.id)
 		}
+		for _, d := range p.digests {
+			ix.addDigest(d, p.id)
+		}
 	}
 	if err := s.writeIndex(ix); err != nil {
 		return nil, err

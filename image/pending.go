@@ -17,6 +17,7 @@ type pending struct {
 	cf       *v1.ConfigFile
 	manifest []byte // the manifest blob; nil to make one at commit
 	names    []string
+	digests  []string       // "repo@sha256:..." a registry knows it by
 	layers   []pendingLayer // bottom first, one per DiffID
 }
 

@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -72,7 +73,7 @@ func (ix *index) resolve(ref string) (r *record, byName string, err error) {
 	if n, err := NormalizeName(ref); err == nil {
 		if _, dig, ok := strings.Cut(n, "@"); ok {
 			for i := range ix.Images {
-				if ix.Images[i].Manifest == dig || ix.Images[i].ID == dig {
+				if ix.Images[i].Manifest == dig || ix.Images[i].ID == dig || slices.Contains(ix.Images[i].Digests, n) {
 					return &ix.Images[i], "", nil
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -130,9 +131,13 @@ func busyboxLayer(o options) ([]byte, error) {
 func assemble(o options, tars ...[]byte) (v1.Image, error) {
 	var layers []v1.Layer
 	for _, data := range tars {
+		lopts := []tarball.LayerOption{tarball.WithMediaType(types.OCILayer)}
+		if o.zstd {
+			lopts = []tarball.LayerOption{tarball.WithCompression(compression.ZStd), tarball.WithMediaType(types.OCILayerZStd)}
+		}
 		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 			return io.NopCloser(bytes.NewReader(data)), nil
-		}, tarball.WithMediaType(types.OCILayer))
+		}, lopts...)
 		if err != nil {
 			return nil, fmt.Errorf("make test layer: %w", err)
 		}

@@ -30,6 +30,7 @@ type options struct {
 	files       []File
 	created     time.Time
 	platformArc string
+	zstd        bool
 }
 
 // Created is the fixed creation time of the test images (and of their
@@ -165,6 +166,15 @@ func WithCreated(t time.Time) Option {
 func WithArchitecture(arch string) Option {
 	return func(o *options) error {
 		o.platformArc = arch
+		return nil
+	}
+}
+
+// WithZstd compresses the image's layers with zstd (media type
+// application/vnd.oci.image.layer.v1.tar+zstd) instead of gzip.
+func WithZstd() Option {
+	return func(o *options) error {
+		o.zstd = true
 		return nil
 	}
 }
