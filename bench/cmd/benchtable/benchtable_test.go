@@ -129,3 +129,52 @@ func TestHandNotes(t *testing.T) {
 		t.Errorf("handNotes of a report without notes = %q, %v; want nothing", got, err)
 	}
 }
+
+// TestPullTable: BenchmarkPull/<peer> has one row; its time is ms/pull,
+// podman / nook is a target to reach, and its memory table is its own,
+// not the start-up one.
+func TestPullTable(t *testing.T) {
+	f, err := os.Open("testdata/pull.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	render(&out, res, "make bench")
+	got := out.String()
+	for _, want := range []string{
+		"## Image pull: a 6-layer, ~200 MB image from a loopback registry into an empty store (median)",
+		"| workload | nook | podman | podman / nook |",
+		// Medians: nook of 1.8 and 2.0 s, podman of 6.812 and 7.0 s.
+		"| 6-layers-200MB | 1.90 s | 6.91 s | 3.63 ✓ |",
+		"Targets met: 1 of 1",
+		"podman / nook must be ≥ 2",
+		"### Pull memory",
+		"| 6-layers-200MB | 32.0 | 68.3 |",
+		"- registry: docker-registry github.com/docker/distribution 2.8.2+ds1 on 127.0.0.1, plain HTTP, storage on ext4\n",
+		"- nook: `nook pull -q 127.0.0.1:PORT/bench/pull:v1`\n",
+		"- pulls-per-round: 5, each into an empty store, after one untimed pull\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q\n%s", want, got)
+		}
+	}
+	pullAt := strings.Index(got, "## Image pull")
+	runAt := strings.Index(got, "## Container start-up")
+	if pullAt < 0 || runAt < 0 || runAt > pullAt {
+		t.Fatalf("want the start-up section, then the pull section:\n%s", got)
+	}
+	if pull := got[pullAt:]; strings.Contains(pull, "### Start-up memory") {
+		t.Errorf("the start-up memory table is under the pull section:\n%s", pull)
+	}
+	if run := got[runAt:pullAt]; !strings.Contains(run, "### Start-up memory") || strings.Contains(run, "### Pull memory") {
+		t.Errorf("the start-up section's memory tables:\n%s", run)
+	}
+	if strings.Contains(got, "- pull-image:") {
+		t.Errorf("pull-* configuration listed under Setup:\n%s", got)
+	}
+}

@@ -10,7 +10,8 @@ import (
 )
 
 // A cell is one (group, row, column) of the report: BenchmarkUnion/find-stat-cold/nook-tar
-// is group "Union", row "find-stat-cold", column "nook-tar".
+// is group "Union", row "find-stat-cold", column "nook-tar"; BenchmarkPull/nook is
+// group "Pull", its only row, column "nook".
 type cell struct{ group, row, col string }
 
 // sample is one result line: ns/op and the custom metrics beside it.
@@ -153,7 +154,8 @@ func (res *results) addResult(text string) error {
 // flatRows names the one row of the groups whose benchmarks are
 // Benchmark<Group>/<column>, with no row level: BenchmarkRun/nook.
 var flatRows = map[string]string{
-	"Run": "true",
+	"Run":  "true",
+	"Pull": "6-layers-200MB",
 }
 
 // cellOf splits "BenchmarkGroup/row/col" (or "BenchmarkGroup/col" for a
