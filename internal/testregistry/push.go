@@ -57,3 +57,17 @@ func isNotFound(err error) bool {
 	var te *transport.Error
 	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
 }
+
+// Image reads repoTag's image from the registry (lazily: layers are
+// fetched when read), with the registry's credentials.
+func (r *Registry) Image(ctx context.Context, repoTag string) (v1.Image, error) {
+	ref, err := name.ParseReference(r.Ref(repoTag), name.StrictValidation)
+	if err != nil {
+		return nil, fmt.Errorf("read %q from %s: parse reference: %w", repoTag, r.host, err)
+	}
+	img, err := remote.Image(ref, r.remoteOptions(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ref, err)
+	}
+	return img, nil
+}
