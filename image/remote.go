@@ -44,16 +44,7 @@ func dial(ctx context.Context, repo string, insecure bool, o *remoteOptions, act
 	if err != nil {
 		return nil, fmt.Errorf("credentials for %s: %w", r.RegistryStr(), err)
 	}
-	base := o.transport
-	if insecure {
-		if t, ok := base.(*http.Transport); ok {
-			t = t.Clone()
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-			base = t
-		}
-	}
-	base = transport.NewRetry(base, transport.WithRetryBackoff(transport.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 3}))
-	base = transport.NewUserAgent(base, "nook")
+	base := baseTransport(o, insecure)
 	scopes := make([]string, 0, len(actions))
 	for _, a := range actions {
 		scopes = append(scopes, r.Scope(a))
@@ -63,6 +54,22 @@ func dial(ctx context.Context, repo string, insecure bool, o *remoteOptions, act
 		return nil, classify(fmt.Errorf("connect to %s: %w", r.RegistryStr(), err), r.RegistryStr())
 	}
 	return &repoClient{repo: r, client: &http.Client{Transport: rt}, rt: rt}, nil
+}
+
+// baseTransport is the transport under authentication: o's, without TLS
+// verification for an insecure registry, retrying temporary failures
+// briefly (a refused connection is no temporary failure).
+func baseTransport(o *remoteOptions, insecure bool) http.RoundTripper {
+	base := o.transport
+	if insecure {
+		if t, ok := base.(*http.Transport); ok {
+			t = t.Clone()
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+			base = t
+		}
+	}
+	base = transport.NewRetry(base, transport.WithRetryBackoff(transport.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 3}))
+	return transport.NewUserAgent(base, "nook")
 }
 
 func (c *repoClient) url(kind, ref string) string {
