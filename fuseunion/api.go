@@ -133,7 +133,8 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 		opts.MountOptions.ExtraCapabilities = 0
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
-	srv, err := fuse.NewServer(noOpendir{killPrivWrites{fs.NewNodeFS(root, opts), &u.killFlags}}, mountpoint, &opts.MountOptions)
+	raw := fewerRoundTrips{killPrivWrites{fs.NewNodeFS(root, opts), &u.killFlags}, u.closeErrors}
+	srv, err := fuse.NewServer(noOpendir{raw}, mountpoint, &opts.MountOptions)
 	if err != nil {
 		u.close()
 		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)

@@ -59,8 +59,9 @@
 // symlink targets and file pages (FOPEN_KEEP_CACHE) for an hour; the
 // writeback cache is on for writable unions, and requests are up to 1 MiB.
 // OPENDIR answers ENOSYS so the kernel caches listings without OPENDIR and
-// RELEASEDIR round trips (see noOpendir); FLUSH answers ENOSYS on local
-// uppers.
+// RELEASEDIR round trips (see noOpendir); FLUSH answers ENOSYS unless the
+// upper is on a network filesystem, which can fail a close (see
+// fewerRoundTrips), so closing a file costs no round trip.
 // File locks are left to the kernel, which handles flock, POSIX and OFD
 // locks locally for a FUSE server that does not claim them.
 package fuseunion

@@ -137,14 +137,10 @@ func (f *upperFile) Write(ctx context.Context, data []byte, off int64) (uint32, 
 }
 
 // Flush reports errors that a network filesystem only gives at close (NFS
-// write-back, quotas) by closing a duplicate, as close(2) would. On a local
-// upper there are none: ENOSYS makes the kernel stop sending FLUSH for the
-// whole mount, one round trip less per close (it still writes dirty pages
-// back at close).
+// write-back, quotas) by closing a duplicate, as close(2) would. It is
+// called only for such an upper: elsewhere fewerRoundTrips turns FLUSH off
+// for the whole mount.
 func (f *upperFile) Flush(ctx context.Context) syscall.Errno {
-	if !f.n.u.closeErrors {
-		return syscall.ENOSYS
-	}
 	fd, err := unix.Dup(f.fd)
 	if err != nil {
 		return fs.ToErrno(err)
