@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -89,6 +90,10 @@ func podmanPullPeer(pe *pullEnv) pullPeer {
 		if _, err := pe.re.host.run(p.env, "podman", "image", "exists", pe.reg.ref); err != nil {
 			return fmt.Errorf("after podman pull, the image is not there: %w", err)
 		}
+		// Also proves podmanEmpty reads the right layer list.
+		if layers, err := podmanLayers(pe); err != nil || len(layers) == 0 {
+			return fmt.Errorf("after podman pull, its layer list is empty or unreadable (%v)", err)
+		}
 		if _, err := pe.re.host.run(p.env, "podman", "rmi", "-a", "-f"); err != nil {
 			return err
 		}
@@ -112,13 +117,31 @@ func podmanEmpty(pe *pullEnv, env []string) error {
 		return fmt.Errorf("podman's store still holds images %s", strings.Join(ids, " "))
 	}
 	// Layers no image uses would make the next pull skip them.
-	layers := filepath.Join(pe.re.dir, "p", "storage", "overlay-layers", "layers.json")
-	b, err := os.ReadFile(layers)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read podman's layer list: %w", err)
+	layers, err := podmanLayers(pe)
+	if err != nil {
+		return err
 	}
-	if s := strings.TrimSpace(string(b)); s != "" && s != "[]" {
-		return fmt.Errorf("podman's store still lists layers in %s: %s", layers, tail(s))
+	if len(layers) > 0 {
+		return fmt.Errorf("podman's store still holds %d layers", len(layers))
 	}
 	return nil
+}
+
+// podmanLayers lists the layers in podman's store, from
+// containers/storage's overlay-layers/layers.json (none when it is
+// missing: a store that never held a layer).
+func podmanLayers(pe *pullEnv) ([]json.RawMessage, error) {
+	path := filepath.Join(pe.re.dir, "p", "storage", "overlay-layers", "layers.json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read podman's layer list: %w", err)
+	}
+	var layers []json.RawMessage
+	if err := json.Unmarshal(b, &layers); err != nil {
+		return nil, fmt.Errorf("read podman's layer list %s: %w", path, err)
+	}
+	return layers, nil
 }
