@@ -3,6 +3,7 @@ package run
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,6 +41,11 @@ func buildContainer(ch channel, spec *childSpec) error {
 	}
 	for _, m := range spec.Mounts {
 		if err := addMount(root, m); err != nil {
+			return err
+		}
+	}
+	if spec.Account != nil {
+		if err := addAccount(root, filepath.Dir(spec.Rootfs), spec.Account); err != nil {
 			return err
 		}
 	}

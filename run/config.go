@@ -7,6 +7,11 @@ import (
 	"github.com/nookrun/nook/userns"
 )
 
+// HostUser names the invoking user.
+type HostUser struct {
+	Name, Home string
+}
+
 // Config is one run of a container: everything the monitor needs, already
 // checked by the caller (the CLI turns flags and the image into it).
 type Config struct {
@@ -44,6 +49,9 @@ type Config struct {
 	HostNetwork bool
 	// UserNS is the user namespace plan: maps, mode.
 	UserNS userns.Plan
+	// HostUser is the invoking user's login name and home directory:
+	// keep-id gives the user that name and home inside.
+	HostUser HostUser
 	// Stdin is the workload's standard input; nil for /dev/null.
 	Stdin *os.File
 	// Stdout and Stderr are the workload's standard output and error

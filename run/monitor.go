@@ -174,9 +174,11 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 		}
 	}
 	var nested *nestedMaps
+	var acct *account
 	proc := r.cfg.Process
 	if plan := r.cfg.UserNS; plan.Mode == userns.KeepID {
 		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs}
+		acct = keepIDAccount(r.cfg.HostUser, plan)
 		if proc.User == "" {
 			proc.User = fmt.Sprintf("%d:%d", plan.ContainerUID, plan.ContainerGID)
 		}
@@ -188,6 +190,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 	return &childSpec{
 		FUSEDevice: device,
 		Nested:     nested,
+		Account:    acct,
 		Rootfs:     rootfs,
 		ReadOnly:   r.cfg.ReadOnly,
 		Hostname:   r.cfg.Hostname,

@@ -215,6 +215,9 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 	if f.interactive {
 		cfg.Stdin = os.Stdin
 	}
+	if plan.Mode == userns.KeepID {
+		cfg.HostUser = run.HostUser{Name: userns.LoginName(os.Getuid()), Home: os.Getenv("HOME")}
+	}
 	if f.tty {
 		cfg.Process.Rows, cfg.Process.Cols = run.TerminalSize(os.Stdin, os.Stdout)
 	}
