@@ -58,7 +58,7 @@ func (s *Store) Pull(ctx context.Context, ref string, opts ...RemoteOption) (Ima
 	return Image{}, withTried(err, tried)
 }
 
-// withTried adds the registries a pull tried to its error.
+// withTried makes err a *RegistryError naming the registries tried.
 func withTried(err error, tried []string) error {
 	var uniq []string
 	for _, t := range tried {
@@ -69,19 +69,22 @@ func withTried(err error, tried []string) error {
 	if len(uniq) == 0 {
 		return err
 	}
-	return &triedError{err: err, tried: uniq}
+	return &RegistryError{Tried: uniq, Err: err}
 }
 
-// triedError is a pull's error with the registries it tried.
-type triedError struct {
-	err   error
-	tried []string
+// RegistryError is the error of a pull or push that reached for
+// registries: it names the registries (hosts) tried, in order, and wraps
+// what went wrong.
+type RegistryError struct {
+	Tried []string
+	Err   error
 }
 
-func (e *triedError) Error() string {
-	return fmt.Sprintf("%s (tried %s)", strings.ReplaceAll(e.err.Error(), "\n", "; "), strings.Join(e.tried, ", "))
+func (e *RegistryError) Error() string {
+	return fmt.Sprintf("%s (tried %s)", strings.ReplaceAll(e.Err.Error(), "\n", "; "), strings.Join(e.Tried, ", "))
 }
-func (e *triedError) Unwrap() error { return e.err }
+
+func (e *RegistryError) Unwrap() error { return e.Err }
 
 // pullName pulls a full name from its endpoints: mirrors first, falling
 // back to the next on any failure, then the registry itself.

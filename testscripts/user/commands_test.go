@@ -36,6 +36,9 @@ import (
 //	signal SIG REGEX
 //	    send SIG (TERM, KILL, ...) to this script's processes whose
 //	    command line matches REGEX
+//	inreg start|push|stall|stalled|release|gets ...
+//	    go-containerregistry's in-process registry on 127.0.0.1 in
+//	    $REGISTRY, and test images pushed into it (inproc_registry_test.go)
 //
 // and the exits program (exits_test.go) checks an exact exit status:
 //
@@ -49,6 +52,7 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"signal":    cmdSignal,
 		// registry, waitfile: see registry_cmd_test.go.
 		"registry": cmdRegistry,
+		"inreg":    cmdInReg,
 		"waitfile": cmdWaitFile,
 	}
 }

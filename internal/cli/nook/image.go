@@ -21,6 +21,11 @@ func newImageCmd() *cobra.Command {
 		newImportCmd(),
 		newRmiCmd("rm", "remove"),
 		newTagCmd(),
+		newPullCmd(),
+		newPushCmd(),
+		newSaveCmd(),
+		newImageInspectCmd(),
+		newImagePruneCmd(),
 	)
 	return c
 }

@@ -37,6 +37,7 @@ fuse-overlayfs's command line.`,
 		newRunCmd(), newPsCmd(), newRmCmd(),
 		newInfoCmd(),
 		newImageCmd(), newImagesCmd("images"), newLoadCmd(), newImportCmd(), newRmiCmd("rmi"), newTagCmd(),
+		newPullCmd(), newPushCmd(), newSaveCmd(), newLoginCmd(), newLogoutCmd(),
 	)
 	// Use lines say [OPTIONS] themselves, as Docker's do.
 	var noFlagsSuffix func(*cobra.Command)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/nookrun/nook/run"
 )
 
@@ -32,6 +34,13 @@ type runFlags struct {
 	userns      string
 	upperDir    string
 	fuseDebug   bool
+	pull        string
+}
+
+// addPullFlag adds --pull, when to pull the image (see ensureImage).
+func addPullFlag(c *cobra.Command, f *runFlags) {
+	c.Flags().StringVar(&f.pull, "pull", pullMissing, "Pull the image before running: always, missing (when the store lacks it) or never")
+	c.RegisterFlagCompletionFunc("pull", cobra.FixedCompletions([]string{pullAlways, pullMissing, pullNever}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // environment merges the image's variables, --env-file and --env, later

@@ -1,0 +1,73 @@
+package nook
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/image"
+)
+
+func newImageInspectCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] IMAGE [IMAGE...]",
+		Short: "Show images in detail",
+		Long: `Inspect prints images as a JSON array with docker image inspect's fields, or
+each through the Go template --format gives ({{json .Config}} prints a
+field as JSON).`,
+		Example: `  nook image inspect busybox
+  nook image inspect --format '{{.Architecture}} {{json .Config.Cmd}}' busybox`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeImageList,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(cmd)
+			if err != nil {
+				return err
+			}
+			var tmpl *template.Template
+			if format != "" {
+				tmpl, err = template.New("format").Funcs(template.FuncMap{"json": jsonText}).Parse(format)
+				if err != nil {
+					return usageErr(cmd, fmt.Errorf("--format: %w", err))
+				}
+			}
+			var out []image.Inspection
+			for _, ref := range args {
+				in, err := s.Inspect(ref)
+				if err != nil {
+					return imageNotFound(ref, err)
+				}
+				out = append(out, in)
+			}
+			w := cmd.OutOrStdout()
+			if tmpl == nil {
+				data, err := json.MarshalIndent(out, "", "    ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "%s\n", data)
+				return nil
+			}
+			for _, in := range out {
+				var b strings.Builder
+				if err := tmpl.Execute(&b, in); err != nil {
+					return fmt.Errorf("--format: %w", err)
+				}
+				fmt.Fprintln(w, b.String())
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "Print each image through this Go template")
+	return c
+}
+
+// jsonText is the template function json.
+func jsonText(v any) (string, error) {
+	data, err := json.Marshal(v)
+	return string(data), err
+}
