@@ -62,6 +62,7 @@ Without --rm it stays, stopped, for 'nook ps -a' and 'nook rm'.`,
 	fl.StringVar(&f.upperDir, "upper-dir", "", "Directory for the container's writable layer (default: in the store, or node-local storage when the store is on a network filesystem)")
 	fl.BoolVar(&f.fuseDebug, "fuse-debug", false, "Log every FUSE request of the root filesystem")
 	fl.MarkHidden("fuse-debug")
+	addPullFlag(c, f)
 	// -h is --hostname, as in Docker: help is --help only.
 	fl.Bool("help", false, "Print usage")
 	c.RegisterFlagCompletionFunc("network", cobra.FixedCompletions([]string{"none", "host"}, cobra.ShellCompDirectiveNoFileComp))
@@ -98,6 +99,9 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	var releaseOnce sync.Once
 	releaseStore := func() { releaseOnce.Do(release) }
 	defer releaseStore()
+	if ref, err = ensureImage(cmd, store, ref, f.pull); err != nil {
+		return err
+	}
 	img, err := store.Lookup(ref)
 	if err != nil {
 		return imageNotFound(ref, err)
