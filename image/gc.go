@@ -67,7 +67,7 @@ func (s *Store) collect() error {
 	}
 	sweep(filepath.Join(s.root, blobsDir), func(n string) bool { return keepBlobs[n] })
 	sweep(s.layers(), func(n string) bool {
-		for _, ext := range []string{".tar", ".idx"} {
+		for _, ext := range []string{".tar", ".idx", pushedExt} {
 			if h, ok := strings.CutSuffix(n, ext); ok && keepLayers[h] {
 				return true
 			}

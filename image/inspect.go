@@ -12,7 +12,9 @@ import (
 // names of docker image inspect (and Podman's Digest, History and
 // ManifestType), so that tools reading Docker's JSON read it.
 type Inspection struct {
-	ID            string       `json:"Id"`
+	// Id is spelled as Docker's, for --format templates ({{.Id}}).
+	Id string `json:"Id"`
+
 	Digest        string       `json:"Digest"`
 	RepoTags      []string     `json:"RepoTags"`
 	RepoDigests   []string     `json:"RepoDigests"`
@@ -69,7 +71,7 @@ func (s *Store) Inspect(ref string) (Inspection, error) {
 		}
 	}
 	in := Inspection{
-		ID:            r.ID,
+		Id:            r.ID,
 		Digest:        r.Manifest,
 		RepoTags:      append([]string{}, r.Names...),
 		RepoDigests:   append([]string{}, r.Digests...),

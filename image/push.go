@@ -25,10 +25,11 @@ import (
 //
 // The store keeps layers uncompressed, so a layer the registry does not
 // have is compressed with gzip on the fly as it is sent, its digest
-// computed on the way; nothing is cached. A layer the registry has already
-// (by the digest of the manifest the image was pulled or loaded with) is
-// not sent again, and when every layer is so, that manifest is pushed
-// byte for byte. The config is pushed unchanged, so the image ID a later
+// computed on the way, and that descriptor is remembered beside the layer
+// (layers/<diffid>.pushed). A layer the registry has already, by the
+// digest of the manifest the image was pulled or loaded with or by the
+// remembered one, is not sent again; when every layer is there under the
+// stored manifest's digests, that manifest is pushed byte for byte. The config is pushed unchanged, so the image ID a later
 // pull gives is the ID pushed.
 func (s *Store) Push(ctx context.Context, ref, dest string, opts ...RemoteOption) (string, error) {
 	o, err := makeRemoteOptions(opts)
@@ -125,21 +126,28 @@ func (s *Store) push(ctx context.Context, c *repoClient, src *pushSource, tag st
 		g.Go(func() error {
 			ev := BlobEvent{Digest: l.DiffID, Size: old.Size}
 			o.progress.Blob(ev)
-			has, err := c.hasBlob(gctx, old.Digest.String())
-			if err != nil {
-				return err
+			cands := []v1.Descriptor{old}
+			if d, ok := s.pushedDescriptor(l.DiffID); ok && d.MediaType == layerType && d.Digest != old.Digest {
+				cands = append(cands, d)
 			}
-			if has {
-				descs[i], reused[i] = old, true
-				ev.State = BlobExists
-				o.progress.Blob(ev)
-				return nil
+			for j, d := range cands {
+				has, err := c.hasBlob(gctx, d.Digest.String())
+				if err != nil {
+					return err
+				}
+				if has {
+					descs[i], reused[i] = d, j == 0
+					ev.State = BlobExists
+					o.progress.Blob(ev)
+					return nil
+				}
 			}
 			d, err := c.uploadLayer(gctx, l, layerType, o.progress)
 			if err != nil {
 				o.progress.Blob(BlobEvent{Digest: l.DiffID, State: BlobFailed})
 				return fmt.Errorf("layer %s: %w", l.DiffID, err)
 			}
+			s.rememberPushed(l.DiffID, d)
 			descs[i] = d
 			return nil
 		})
