@@ -1,7 +1,9 @@
 // Package image is nook's local image store: it loads images from
 // archives (docker-archive, OCI archive, OCI layout), imports root
-// filesystem tars, names, lists and removes images. It never runs
-// anything and never unpacks a layer.
+// filesystem tars, pulls from and pushes to registries, saves archives,
+// names, lists, inspects, prunes and removes images. It never runs
+// anything, never prints (progress goes to a Progress the caller gives)
+// and never unpacks a layer.
 //
 // # Layout
 //
@@ -11,7 +13,10 @@
 //	                     digest when written and when read
 //	layers/<hex>.tar     a layer's uncompressed tar and its index, <hex>
 //	layers/<hex>.idx     the DiffID (made by layer.Create, which checks it)
-//	images.json          every image by ID: manifest digest, names, size
+//	layers/<hex>.pushed  the descriptor the layer was last pushed with
+//	layers/.<hex>.lock   held by the one nook downloading that layer
+//	images.json          every image by ID: manifest digest, names,
+//	                     registry digests, size
 //	lock, gc.lock        the locks below
 //
 // An image's ID is the digest of its config blob, as in Docker. Its
@@ -41,6 +46,37 @@
 // temporary name, renamed into place, the second replacing the first with
 // identical bytes) and both commit the same record: the result is one
 // image.
+//
+// # Registries
+//
+// go-containerregistry speaks the protocol (ping, Basic auth, the bearer
+// token dance, retries); the store does the rest. Pull resolves a short
+// name through registries.conf (Registries: aliases, then
+// unqualified-search-registries in turn, else docker.io as Docker does;
+// mirrors before the registry, insecure and blocked registries), fetches
+// the manifest (following an index to the platform asked for, the host's
+// by default) and config, each checked against its digest and size, and
+// then the layers it lacks, a few at a time: each blob streams through a
+// reader that checks its size and, at its end, its sha256, into
+// layer.Create, which decompresses (gzip, zstd or none, by magic), indexes
+// and hashes it as it arrives and renames it into place only when the
+// DiffID matches too. A damaged blob is refused with ErrDigestMismatch
+// even when decompression fails first: the rest of it is read to tell.
+// Only one nook downloads a layer at a time (layers/.<hex>.lock); another
+// waits and finds it present. The image enters images.json last. A failed
+// pull collects what it wrote when nobody else holds the store (so the
+// store is as before); a cancelled or killed one leaves its complete
+// layers for the next pull to reuse, and the next pull removes temporary
+// files and locks left behind when it has the store to itself.
+//
+// Credentials come from the files Podman reads, then Docker's, with their
+// credential helpers (see AuthFiles); CheckLogin and SaveCredentials are
+// nook login's.
+//
+// Push sends the stored config unchanged (so a pull gives the same ID) and
+// the layers a registry lacks gzip-compressed on the fly, remembering each
+// compressed digest (layers/<hex>.pushed) so that a later push asks the
+// registry for it before sending again.
 //
 // # Archives
 //

@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -77,7 +78,7 @@ func (s *Store) Inspect(ref string) (Inspection, error) {
 		RepoDigests:   append([]string{}, r.Digests...),
 		Comment:       historyComment(cf.History),
 		Created:       cf.Created.Time,
-		DockerVersion: cf.DockerVersion,
+		DockerVersion: dockerVersion(data),
 		Author:        cf.Author,
 		Config:        cf.Config,
 		Architecture:  cf.Architecture,
@@ -93,6 +94,16 @@ func (s *Store) Inspect(ref string) (Inspection, error) {
 		in.RootFS.Layers = append(in.RootFS.Layers, d.String())
 	}
 	return in, nil
+}
+
+// dockerVersion reads the config's docker_version, which
+// go-containerregistry deprecates but Docker still writes and inspects.
+func dockerVersion(config []byte) string {
+	var c struct {
+		DockerVersion string `json:"docker_version"`
+	}
+	_ = json.Unmarshal(config, &c)
+	return c.DockerVersion
 }
 
 // historyComment is the comment of the image's last history entry, where

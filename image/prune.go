@@ -37,9 +37,7 @@ func (s *Store) Prune(opts PruneOptions) (PruneReport, error) {
 		if (len(r.Names) > 0 && !opts.All) || (opts.InUse != nil && opts.InUse(r.ID)) {
 			continue
 		}
-		for _, n := range r.Names {
-			rep.Untagged = append(rep.Untagged, n)
-		}
+		rep.Untagged = append(rep.Untagged, r.Names...)
 		ix.remove(r.ID)
 		rep.Deleted = append(rep.Deleted, r.ID)
 	}
