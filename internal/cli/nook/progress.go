@@ -20,16 +20,19 @@ import (
 // that standard output keeps only the result): a bar per layer with bytes
 // and rate when w is a terminal, as docker pull draws them; plain lines
 // otherwise; nothing when quiet. done must be called once the operation
-// ends, to stop the bars. verb names what moves ("Pulling", "Pushing").
-func newProgress(w io.Writer, quiet bool, verb string) (p image.Progress, done func()) {
+// ends, to stop the bars. verb says what a bar does ("Downloading"),
+// doneWord that it is done ("Pull complete"), as docker pull and push say.
+func newProgress(w io.Writer, quiet bool, verb, doneWord string) (p image.Progress, done func()) {
 	switch {
 	case quiet:
 		return nil, func() {}
 	case isTerminal(w):
 		b := &barProgress{
 			p:    mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(120*time.Millisecond)),
+			w:    w,
 			bars: map[string]*blobBar{},
 			verb: verb,
+			done: doneWord,
 		}
 		return b, b.finish
 	}
@@ -83,10 +86,13 @@ func (l *lineProgress) Blob(ev image.BlobEvent) {
 
 // barProgress draws a bar per blob with mpb.
 type barProgress struct {
-	p    *mpb.Progress
-	verb string
-	mu   sync.Mutex
-	bars map[string]*blobBar
+	p     *mpb.Progress
+	w     io.Writer
+	after []string // status lines to print once the bars are done
+	verb  string   // what a moving blob shows: "Downloading"
+	done  string   // what a moved one shows: "Pull complete"
+	mu    sync.Mutex
+	bars  map[string]*blobBar
 	// order keeps the bars in the order the blobs came, for finish.
 	order []*blobBar
 }
@@ -101,8 +107,17 @@ type blobBar struct {
 	ended bool
 }
 
+// Status prints msg above the bars when there are none yet; later lines
+// (the manifest being written) come after them, once they are done, as
+// lines written to mpb while bars end can be lost.
 func (b *barProgress) Status(msg string) {
-	b.p.Write([]byte(msg + "\n"))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.order) == 0 {
+		fmt.Fprintln(b.w, msg)
+		return
+	}
+	b.after = append(b.after, msg)
 }
 
 func (b *barProgress) Blob(ev image.BlobEvent) {
@@ -138,12 +153,14 @@ func (b *barProgress) Blob(ev image.BlobEvent) {
 	case image.BlobTransferring:
 		bb.state.Store(b.verb)
 		now := time.Now()
-		if now.Sub(bb.last) >= 50*time.Millisecond || ev.Done >= bb.size {
-			bb.bar.EwmaSetCurrent(ev.Done, now.Sub(bb.last))
+		// Short of the total: reaching it would end the bar before
+		// BlobDone gives its last word.
+		if now.Sub(bb.last) >= 50*time.Millisecond {
+			bb.bar.EwmaSetCurrent(min(ev.Done, bb.size-1), now.Sub(bb.last))
 			bb.last = now
 		}
 	case image.BlobDone:
-		bb.state.Store(b.verb + " complete")
+		bb.state.Store(b.done)
 		bb.ended = true
 		bb.bar.SetCurrent(bb.size)
 		bb.bar.SetTotal(bb.size, true)
@@ -164,6 +181,10 @@ func (b *barProgress) finish() {
 			bb.bar.Abort(false)
 		}
 	}
+	after := b.after
 	b.mu.Unlock()
 	b.p.Wait()
+	for _, msg := range after {
+		fmt.Fprintln(b.w, msg)
+	}
 }

@@ -49,7 +49,7 @@ func pullImage(cmd *cobra.Command, f *remoteFlags, ref string, quiet bool) (imag
 	if err != nil {
 		return image.Image{}, err
 	}
-	prog, done := newProgress(cmd.ErrOrStderr(), quiet, "Downloading")
+	prog, done := newProgress(cmd.ErrOrStderr(), quiet, "Downloading", "Pull complete")
 	opts, err := f.options(prog)
 	if err != nil {
 		done()

@@ -30,7 +30,7 @@ again. The image keeps its ID: a later pull gives the same image.`,
 			if err != nil {
 				return err
 			}
-			prog, done := newProgress(cmd.ErrOrStderr(), quiet, "Pushing")
+			prog, done := newProgress(cmd.ErrOrStderr(), quiet, "Pushing", "Pushed")
 			opts, err := f.options(prog)
 			if err != nil {
 				done()
