@@ -14,8 +14,7 @@ import (
 )
 
 // Pull fetches the image ref names from its registry and stores it under
-// that name (a name by digest stores the image without a new tag, as
-// Docker does). A short name is tried on each of Candidates in turn.
+// that name (by digest, "REPO@DIGEST", as Podman names such an image). A short name is tried on each of Candidates in turn.
 //
 // An index is resolved to the image for the platform (WithPlatform, the
 // host's by default). The manifest and config are checked against their
@@ -134,10 +133,9 @@ func (s *Store) pullFrom(ctx context.Context, full, repo, ident string, ep endpo
 	if err != nil {
 		return Image{}, err
 	}
-	p := &pending{config: ri.config, id: ri.id, cf: ri.cf, manifest: ri.manifest}
-	if !strings.HasPrefix(ident, "sha256:") {
-		p.names = []string{full}
-	}
+	// By digest, the image is named REPO@DIGEST, as Podman names it: not
+	// dangling (prune keeps it), listed with the tag <none>.
+	p := &pending{config: ri.config, id: ri.id, cf: ri.cf, manifest: ri.manifest, names: []string{full}}
 	p.digests = []string{repo + "@" + ri.top}
 	if ri.digest != ri.top {
 		p.digests = append(p.digests, repo+"@"+ri.digest)

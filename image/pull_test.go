@@ -83,14 +83,18 @@ func TestPullByTagAndDigest(t *testing.T) {
 		}
 	}
 
-	// By digest, into another store: no name, as docker pull NAME@DIGEST.
+	// By digest, into another store: named by the digest, as Podman
+	// names it, so that prune keeps it.
 	s2 := openStore(t)
 	got, err = s2.Pull(context.Background(), reg.Host+"/test/layered@"+mdig, anonymous())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != id || len(got.Names) != 0 {
+	if got.ID != id || len(got.Names) != 1 || got.Names[0] != reg.Host+"/test/layered@"+mdig {
 		t.Errorf("by digest: %+v", got)
+	}
+	if rep, err := s2.Prune(PruneOptions{}); err != nil || len(rep.Deleted) != 0 {
+		t.Errorf("prune took an image pulled by digest: %+v %v", rep, err)
 	}
 	if _, err := s2.Lookup(reg.Host + "/test/layered@" + mdig); err != nil {
 		t.Error(err)
@@ -330,5 +334,26 @@ func TestPullCancelledThenResumed(t *testing.T) {
 		if !layer.Exists(s.layers(), l.DiffID) {
 			t.Errorf("layer %s missing after the second pull", l.DiffID)
 		}
+	}
+}
+
+func TestPullTLSVerify(t *testing.T) {
+	reg := imagetest.StartRegistry(t, imagetest.WithTLS())
+	if err := reg.Push("test/tls:1", imagetest.Busybox(t)); err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	ref := reg.Host + "/test/tls:1"
+	_, err := s.Pull(context.Background(), ref, anonymous())
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("an untrusted certificate: %v, want ErrUnreachable naming the certificate", err)
+	}
+	if _, err := s.Pull(context.Background(), ref, anonymous(), WithTLSVerify(false)); err != nil {
+		t.Errorf("--tls-verify=false: %v", err)
+	}
+	host, _, _ := strings.Cut(reg.Host, ":")
+	insecure := &Registries{Entries: []RegistryEntry{{Prefix: reg.Host, Insecure: true}}}
+	if _, err := openStore(t).Pull(context.Background(), ref, anonymous(), WithRegistries(insecure)); err != nil {
+		t.Errorf("registries.conf insecure = true for %s (%s): %v", reg.Host, host, err)
 	}
 }

@@ -164,6 +164,12 @@ func classify(err error, _ string) error {
 	if err == nil {
 		return nil
 	}
+	// A ping tries HTTPS, then (for loopback and insecure registries)
+	// HTTP: a certificate failure is the first's, whatever the second met.
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return also(err, ErrUnreachable)
+	}
 	var te *transport.Error
 	if errors.As(err, &te) {
 		for _, d := range te.Errors {

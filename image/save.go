@@ -128,6 +128,9 @@ func (s *Store) save(ctx context.Context, sink archiveSink, refs []string, forma
 	}
 	for _, ref := range refs {
 		r, byName, err := ix.resolve(ref)
+		if strings.Contains(byName, "@") {
+			byName = "" // a digest is no tag an archive can carry
+		}
 		if err != nil {
 			unlock()
 			return err

@@ -28,6 +28,7 @@ type Registry struct {
 	Host string
 
 	srv   *httptest.Server
+	tls   bool
 	auth  string // "", "basic" or "token"
 	user  string
 	pass  string
@@ -68,6 +69,16 @@ func WithTokenAuth(user, pass string) RegistryOption {
 	}
 }
 
+// WithTLS serves HTTPS with a certificate of httptest's own, which no
+// client trusts (as a site registry's self-signed one): clients must skip
+// verification.
+func WithTLS() RegistryOption {
+	return func(r *Registry) error {
+		r.tls = true
+		return nil
+	}
+}
+
 // NewRegistry starts a registry; Close stops it.
 func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 	r := &Registry{requests: map[string]int{}, corrupt: map[string]bool{}}
@@ -77,10 +88,16 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 		}
 	}
 	inner := registry.New(registry.Logger(log.New(discard{}, "", 0)))
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.serve(inner, w, req)
 	}))
-	r.Host = strings.TrimPrefix(r.srv.URL, "http://")
+	r.srv.Config.ErrorLog = log.New(discard{}, "", 0)
+	if r.tls {
+		r.srv.StartTLS()
+	} else {
+		r.srv.Start()
+	}
+	r.Host = strings.TrimPrefix(strings.TrimPrefix(r.srv.URL, "http://"), "https://")
 	return r, nil
 }
 
@@ -177,7 +194,7 @@ func (r *Registry) Push(ref string, img v1.Image) error {
 	if err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
-	if err := remote.Write(tag, img, remote.WithAuthFromKeychain(r.Keychain())); err != nil {
+	if err := remote.Write(tag, img, remote.WithAuthFromKeychain(r.Keychain()), remote.WithTransport(r.transport())); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
 	return nil
@@ -189,10 +206,18 @@ func (r *Registry) PushIndex(ref string, idx v1.ImageIndex) error {
 	if err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
-	if err := remote.WriteIndex(tag, idx, remote.WithAuthFromKeychain(r.Keychain())); err != nil {
+	if err := remote.WriteIndex(tag, idx, remote.WithAuthFromKeychain(r.Keychain()), remote.WithTransport(r.transport())); err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
 	return nil
+}
+
+// transport is a client transport that trusts the registry.
+func (r *Registry) transport() http.RoundTripper {
+	if r.tls {
+		return r.srv.Client().Transport
+	}
+	return remote.DefaultTransport
 }
 
 func (r *Registry) serve(inner http.Handler, w http.ResponseWriter, req *http.Request) {
@@ -208,7 +233,7 @@ func (r *Registry) serve(inner http.Handler, w http.ResponseWriter, req *http.Re
 		case "basic":
 			w.Header().Set("WWW-Authenticate", `Basic realm="imagetest"`)
 		case "token":
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="imagetest"`, r.Host))
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="imagetest"`, r.srv.URL))
 		}
 		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
 		return

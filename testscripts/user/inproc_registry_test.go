@@ -31,10 +31,11 @@ const stallTimeout = 2 * time.Minute
 // pull, push and login scripts (registry, in registry_cmd_test.go, runs
 // Debian's docker-registry instead):
 //
-//	inreg start [-basic USER:PASS | -token USER:PASS] [VAR]
+//	inreg start [-basic USER:PASS | -token USER:PASS] [-tls] [VAR]
 //	    start a registry, stopped when the script ends, and set $VAR
 //	    (default REGISTRY) to its address 127.0.0.1:PORT; -basic demands
-//	    HTTP Basic auth, -token the bearer token dance
+//	    HTTP Basic auth, -token the bearer token dance; -tls serves HTTPS
+//	    with a certificate nobody trusts
 //	inreg push [-var VAR] [-layers N] [-size BYTES] [-zstd] [-arch A,B] [-corrupt] REPO:TAG
 //	    push a test image: busybox plus N layers of BYTES each
 //	    (imagetest.Layered), or with -arch an index of one busybox image
@@ -64,8 +65,9 @@ func cmdInReg(ts *testscript.TestScript, neg bool, args []string) {
 	case "start":
 		basic := fs.String("basic", "", "USER:PASS for Basic auth")
 		token := fs.String("token", "", "USER:PASS for token auth")
+		tls := fs.Bool("tls", false, "HTTPS with an untrusted certificate")
 		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 1 {
-			ts.Fatalf("usage: inreg start [-basic USER:PASS | -token USER:PASS] [VAR] (%v)", err)
+			ts.Fatalf("usage: inreg start [-basic USER:PASS | -token USER:PASS] [-tls] [VAR] (%v)", err)
 		}
 		v := "REGISTRY"
 		if fs.NArg() == 1 {
@@ -77,6 +79,9 @@ func cmdInReg(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if u, p, ok := strings.Cut(*token, ":"); ok {
 			opts = append(opts, imagetest.WithTokenAuth(u, p))
+		}
+		if *tls {
+			opts = append(opts, imagetest.WithTLS())
 		}
 		reg, err := imagetest.NewRegistry(opts...)
 		ts.Check(err)

@@ -75,6 +75,9 @@ func printImages(w io.Writer, imgs []image.Image, noTrunc bool) error {
 			if n != "" {
 				repo, tag = image.SplitName(n)
 			}
+			if strings.HasPrefix(tag, "sha256:") {
+				tag = "<none>" // pulled by digest, as podman images shows it
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, shortID(img.ID, noTrunc), sinceText(img.Created), sizeText(img.Size))
 		}
 	}

@@ -1,6 +1,7 @@
 package nook
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -61,9 +62,10 @@ func registryError(op, ref string, err error) error {
 	if firstHost == "" {
 		firstHost = "REGISTRY"
 	}
-	var ce *x509.CertificateInvalidError
+	var ce x509.CertificateInvalidError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
+	var cve *tls.CertificateVerificationError
 	switch {
 	case errors.Is(err, image.ErrInvalidReference):
 		return imageNotFound(ref, err)
@@ -73,7 +75,7 @@ func registryError(op, ref string, err error) error {
 		return &userError{fmt.Sprintf("%s %s: no such image or tag in %s: check the name and tag (a private repository may need 'nook login %s')", op, ref, orNone(tried), firstHost), err}
 	case errors.Is(err, image.ErrUnauthorized):
 		return &userError{fmt.Sprintf("%s %s: not authorized by %s: run 'nook login %s' (or check the credentials it has)", op, ref, orNone(tried), firstHost), err}
-	case errors.As(err, &ce), errors.As(err, &ua), errors.As(err, &hn):
+	case errors.As(err, &cve), errors.As(err, &ce), errors.As(err, &ua), errors.As(err, &hn):
 		return &userError{fmt.Sprintf("%s %s: TLS certificate of %s not trusted (%s): install its CA, or use --tls-verify=false for a registry you trust", op, ref, orNone(tried), rootCause(err)), err}
 	case errors.Is(err, image.ErrUnreachable):
 		return &userError{fmt.Sprintf("%s %s: registry %s unreachable (%s): offline, use 'nook load' or 'nook import', or a registry on this machine (localhost:PORT)", op, ref, orNone(tried), rootCause(err)), err}
@@ -98,6 +100,10 @@ func orNone(s string) string {
 // "dial tcp 127.0.0.1:1: connect: connection refused", not the request
 // around it.
 func rootCause(err error) string {
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return cve.Error()
+	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		return oe.Error()
