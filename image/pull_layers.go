@@ -201,6 +201,13 @@ func (s *Store) sweepTemporaries() {
 		return
 	}
 	defer unlock()
+	// images.json's temporary file belongs to whoever has the write lock
+	// (nook tag and rmi change images.json without holding the store).
+	unlockIndex, err := s.writeLock()
+	if err != nil {
+		return
+	}
+	defer unlockIndex()
 	for _, dir := range []string{s.layers(), filepath.Join(s.root, blobsDir), s.root} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
