@@ -40,6 +40,8 @@ type pullRegistry struct {
 	reg  *testregistry.Registry
 	lock *os.File
 	ref  string // the image's full reference
+	// layers is how many layers the image has.
+	layers int
 	// about describes the image for the report.
 	about string
 }
@@ -96,22 +98,22 @@ func (pr *pullRegistry) ensureImage(ctx context.Context, cache string) error {
 	if err != nil {
 		return err
 	}
-	pr.about, err = describeImage(img)
+	pr.about, pr.layers, err = describeImage(img)
 	return err
 }
 
 // describeImage says what img holds and how big it is, packed and
-// unpacked.
-func describeImage(img v1.Image) (string, error) {
+// unpacked, and counts its layers.
+func describeImage(img v1.Image) (string, int, error) {
 	layers, err := img.Layers()
 	if err != nil {
-		return "", fmt.Errorf("read the pull image's layers: %w", err)
+		return "", 0, fmt.Errorf("read the pull image's layers: %w", err)
 	}
 	var packed int64
 	for _, l := range layers {
 		n, err := l.Size()
 		if err != nil {
-			return "", fmt.Errorf("read the pull image's layer sizes: %w", err)
+			return "", 0, fmt.Errorf("read the pull image's layer sizes: %w", err)
 		}
 		packed += n
 	}
@@ -126,7 +128,7 @@ func describeImage(img v1.Image) (string, error) {
 		parts = append(parts, fmt.Sprintf("%d × %s of %s", s.Files, mib(s.FileSize), kind))
 	}
 	return fmt.Sprintf("%d layers, %.0f MB of gzip layers: imagetest busybox, then one layer each of %s (%.0f MB of files)",
-		len(layers), float64(packed)/1e6, strings.Join(parts, ", "), float64(content)/1e6), nil
+		len(layers), float64(packed)/1e6, strings.Join(parts, ", "), float64(content)/1e6), len(layers), nil
 }
 
 // mib prints a size in MiB, or KiB below one MiB.

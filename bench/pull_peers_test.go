@@ -65,6 +65,10 @@ func nookPullPeer(pe *pullEnv) pullPeer {
 		if n := len(strings.Fields(out)); n != 1 {
 			return fmt.Errorf("after nook pull, nook images -q lists %d images, want 1", n)
 		}
+		idx, err := filepath.Glob(filepath.Join(data, "nook", "layers", "*.idx"))
+		if err != nil || len(idx) != pe.reg.layers {
+			return fmt.Errorf("after nook pull, the store holds %d indexed layers (%v), want %d", len(idx), err, pe.reg.layers)
+		}
 		if err := os.RemoveAll(data); err != nil {
 			return fmt.Errorf("remove the pull's store: %w", err)
 		}

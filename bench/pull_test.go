@@ -45,6 +45,10 @@ const pullsPerOp = 5
 // reaped: for podman, the podman it re-executes in its user namespace),
 // median over the timed pulls, which run under GNU time (its fork and
 // exec add about a millisecond to pulls of seconds).
+//
+// Not like for like: nook syncs each layer's tar and index to disk before
+// the image is recorded (layer.Create); podman unpacks each layer into a
+// directory of files instead, the work nook's format avoids.
 func BenchmarkPull(b *testing.B) {
 	pe, err := newPullEnv(context.Background())
 	if pe != nil {

@@ -113,9 +113,9 @@ var sectionIntros = map[string]struct{ text, configPrefix string }{
 		text: "Each pull fetches the whole image from Debian's docker-registry on 127.0.0.1 (plain HTTP) into an empty store, as the user\n" +
 			"from the host's namespaces, timed from fork to reaped. In each round every peer pulls once untimed (binaries and the\n" +
 			"registry's blobs into the page cache; podman starts its pause process), then pulls-per-round times; a cell is the median\n" +
-			"over the rounds of each round's median pull. nook keeps each layer as its tar plus an index (nothing unpacked); podman\n" +
-			"unpacks every layer into a directory of files in its overlay store. Podman is configured as for the start-up table;\n" +
-			"see BenchmarkPull's comment in bench/pull_test.go.",
+			"over the rounds of each round's median pull. nook keeps each layer as its tar plus an index (nothing unpacked), both\n" +
+			"synced to disk before the image is recorded; podman unpacks every layer into a directory of files in its overlay store.\n" +
+			"Podman is configured as for the start-up table; see BenchmarkPull's comment in bench/pull_test.go.",
 		configPrefix: "pull-",
 	},
 }
