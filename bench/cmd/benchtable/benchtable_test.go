@@ -7,18 +7,7 @@ import (
 )
 
 func TestReport(t *testing.T) {
-	f, err := os.Open("testdata/two-runs.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	render(&out, res, "make bench")
-	got := out.String()
+	got := report(t, "testdata/two-runs.out")
 	for _, want := range []string{
 		"- kernel: 6.18.44\n",
 		"- nook-commit: 0123abc; abc1234\n",
@@ -42,6 +31,23 @@ func TestReport(t *testing.T) {
 	if strings.Contains(got, "nook-bench setup") {
 		t.Errorf("a progress line became configuration:\n%s", got)
 	}
+}
+
+// report renders the benchmark output in the file at path.
+func report(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	render(&out, res, "make bench")
+	return out.String()
 }
 
 func TestMedian(t *testing.T) {
@@ -69,18 +75,7 @@ func TestMedian(t *testing.T) {
 // TestRunTable: BenchmarkRun/<peer> has no row level; its time is the
 // ms/run metric, and podman / nook is a target to reach, not to stay under.
 func TestRunTable(t *testing.T) {
-	f, err := os.Open("testdata/run.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	render(&out, res, "make bench")
-	got := out.String()
+	got := report(t, "testdata/run.out")
 	for _, want := range []string{
 		"## Container start-up: `true` in a fresh container, start to exit (median)",
 		"| workload | nook | podman | bwrap | unshare | nook / unshare | podman / nook | bwrap / unshare |",
@@ -134,18 +129,7 @@ func TestHandNotes(t *testing.T) {
 // podman / nook is a target to reach, and its memory table is its own,
 // not the start-up one.
 func TestPullTable(t *testing.T) {
-	f, err := os.Open("testdata/pull.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	render(&out, res, "make bench")
-	got := out.String()
+	got := report(t, "testdata/pull.out")
 	for _, want := range []string{
 		"## Image pull: a 6-layer, ~200 MB image from a loopback registry into an empty store (median)",
 		"| workload | nook | podman | podman / nook |",
