@@ -39,6 +39,10 @@ import (
 //	inreg start|push|stall|stalled|release|gets ...
 //	    go-containerregistry's in-process registry on 127.0.0.1 in
 //	    $REGISTRY, and test images pushed into it (inproc_registry_test.go)
+//	registry start|push ..., waitfile FILE REGEX
+//	    Debian's docker-registry on loopback in $REGISTRY, test images
+//	    pushed into it, and a wait for a background command's output in a
+//	    file (registry_cmd_test.go)
 //
 // and the exits program (exits_test.go) checks an exact exit status:
 //
@@ -50,10 +54,9 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"waitproc":  cmdWaitProc,
 		"waitgone":  cmdWaitGone,
 		"signal":    cmdSignal,
-		// registry, waitfile: see registry_cmd_test.go.
-		"registry": cmdRegistry,
-		"inreg":    cmdInReg,
-		"waitfile": cmdWaitFile,
+		"inreg":     cmdInReg,
+		"registry":  cmdRegistry,
+		"waitfile":  cmdWaitFile,
 	}
 }
 
