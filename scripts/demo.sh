@@ -43,6 +43,9 @@ tar --numeric-owner --owner=0 --group=0 --sort=name -C "$rootfs" -cf "$work/imag
 echo "image.tar: $(tar -tf "$work/image.tar" | wc -l) entries, $(du -h "$work/image.tar" | cut -f1)"
 
 step "2. import it into your store (indexed, never unpacked)"
+# An earlier demo's image goes first rather than stay behind untagged
+# (unless a kept container still uses it: rmi refuses, and that is fine).
+"$bin/nook" rmi "$image" >/dev/null 2>&1 || true
 show "$bin/nook" import --change 'CMD ["sh"]' "$work/image.tar" "$image"
 show "$bin/nook" images
 
