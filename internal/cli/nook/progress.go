@@ -26,7 +26,7 @@ func newProgress(w io.Writer, quiet bool, verb, doneWord string) (p image.Progre
 	switch {
 	case quiet:
 		return nil, func() {}
-	case isTerminal(w):
+	case hasTerminalSize(w):
 		b := &barProgress{
 			p:    mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(120*time.Millisecond)),
 			w:    w,
@@ -42,6 +42,19 @@ func newProgress(w io.Writer, quiet bool, verb, doneWord string) (p image.Progre
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// hasTerminalSize reports whether w is a terminal with a size. A pty
+// nobody gave a size (script(1) without a terminal, some batch systems and
+// CI runners) reports 0x0, in which mpb draws no line at all: plain lines
+// serve such a terminal better.
+func hasTerminalSize(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	return err == nil && width > 0 && height > 0
 }
 
 // shortDigest is a digest as docker pull shows it: 12 hex digits.
