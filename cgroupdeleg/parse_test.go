@@ -28,7 +28,9 @@ func TestParseOwnCgroup(t *testing.T) {
 }
 
 func TestFindHierarchy(t *testing.T) {
-	m := func(root, point, typ string) mountinfo.Mount { return mountinfo.Mount{Root: root, Point: point, FSType: typ} }
+	m := func(root, point, typ string) mountinfo.Mount {
+		return mountinfo.Mount{Root: root, Point: point, FSType: typ}
+	}
 	for _, tc := range []struct {
 		name   string
 		mounts []mountinfo.Mount
