@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Exit statuses: 0 all passed; 1 a test failed, or the VM timed out or
+// crashed; 2 the harness could not build or boot the VM.
+const (
+	exitPass  = 0
+	exitFail  = 1
+	exitSetup = 2
+)
+
+// downloadTimeout bounds the apt-get downloads (27 MB for the kernel).
+const downloadTimeout = 10 * time.Minute
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest: %v\n", err)
+		return exitSetup
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := runVM(ctx, cfg, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vmtest: %v\n", err)
+		return exitSetup
+	}
+	return code
+}
+
+// runVM builds the VM, boots it and reports; an error means there was no
+// test run to report on.
+func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error) {
+	start := time.Now()
+	if err := validRun(cfg.run); err != nil {
+		return 0, err
+	}
+	modRoot, err := moduleRoot(ctx, cfg.goCmd)
+	if err != nil {
+		return 0, err
+	}
+	pkgs, err := selectPackages(ctx, cfg.goCmd, modRoot, cfg.pkgs, cfg.run)
+	if err != nil {
+		return 0, err
+	}
+	if len(pkgs) == 0 {
+		return 0, errors.New("no package to test: none has vmtest-tagged tests (//go:build vmtest) among -pkgs")
+	}
+	names := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		names[i] = p.importPath
+	}
+	progress(stderr, "packages: %s", strings.Join(names, " "))
+	runDir, err := newRunDir(cfg.cache, cfg.keepRuns)
+	if err != nil {
+		return 0, err
+	}
+	progress(stderr, "logs in %s", runDir)
+
+	// The Debian side (apt, unpacking) and the Go side (compiling) are
+	// independent: do them at once.
+	var (
+		wg   sync.WaitGroup
+		k    kernel
+		u    userland
+		vErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		k, u, vErr = prepareVM(ctx, cfg)
+	}()
+	payloadDir := filepath.Join(runDir, "payload")
+	built, broken, bErr := buildPayload(ctx, cfg.goCmd, payloadDir, pkgs)
+	wg.Wait()
+	defer os.RemoveAll(payloadDir)
+	if vErr != nil {
+		return 0, vErr
+	}
+	if bErr != nil {
+		return 0, bErr
+	}
+	var (
+		res       vmResults
+		b         boot
+		buildTime = time.Since(start)
+	)
+	if len(built) > 0 {
+		initrd := filepath.Join(runDir, "initramfs.cpio")
+		p := payload{dir: payloadDir, pkgs: built, nookBin: cfg.nookBin, testTimeout: cfg.testTimeout}
+		if err := writeInitramfs(initrd, k, u, p); err != nil {
+			return 0, err
+		}
+		defer os.Remove(initrd)
+		buildTime = time.Since(start)
+		progress(stderr, "built in %.1f s; booting %s (%s) for at most %v", buildTime.Seconds(), k.pkg, bootKind(k), cfg.timeout)
+		b, err = runQemu(ctx, cfg, k, initrd, runDir, stderr)
+		if err != nil {
+			return 0, err
+		}
+		data, err := os.ReadFile(filepath.Join(runDir, "results.txt"))
+		if err != nil {
+			return 0, fmt.Errorf("read the VM's results: %w", err)
+		}
+		res = parseResults(data)
+	}
+	t, err := report(ctx, stdout, cfg.goCmd, built, broken, res)
+	if err != nil {
+		return 0, err
+	}
+	if len(built) > 0 && !res.done {
+		why := "crashed or powered off early"
+		if b.timedOut {
+			why = fmt.Sprintf("ran past -timeout %v and was killed", cfg.timeout)
+		}
+		t.fail("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
+		fmt.Fprintf(stdout, "=== vmtest: the end of the console\n%s\n", strings.Join(b.tail, "\n"))
+	}
+	for _, f := range t.failures {
+		fmt.Fprintf(stdout, "vmtest: FAIL %s\n", f)
+	}
+	fmt.Fprintf(stdout, "vmtest: times: build %.1f s, boot %.1f s, payload %s s, qemu %.1f s, total %.1f s\n",
+		buildTime.Seconds(), b.toReady.Seconds(), orUnknown(b.guestPayload), b.wall.Seconds(), time.Since(start).Seconds())
+	fmt.Fprintf(stdout, "vmtest: %d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped)
+	if t.failed > 0 {
+		return exitFail, nil
+	}
+	return exitPass, nil
+}
+
+// prepareVM fetches and unpacks the Debian packages the VM is made of.
+func prepareVM(ctx context.Context, cfg config) (kernel, userland, error) {
+	ctx, cancel := context.WithTimeout(ctx, downloadTimeout)
+	defer cancel()
+	kpkg := cfg.kernelPkg
+	if kpkg == "" {
+		var err error
+		if kpkg, err = resolveKernel(ctx, cfg.flavour); err != nil {
+			return kernel{}, userland{}, err
+		}
+	}
+	debs, err := fetchDebs(ctx, filepath.Join(cfg.cache, "debs"), append([]string{kpkg}, userlandDebs...))
+	if err != nil {
+		return kernel{}, userland{}, err
+	}
+	k, err := prepareKernel(ctx, cfg.cache, kpkg, debs[kpkg])
+	if err != nil {
+		return k, userland{}, err
+	}
+	u, err := prepareUserland(ctx, cfg.cache, debs)
+	return k, u, err
+}
+
+func bootKind(k kernel) string {
+	if k.vmlinux != "" {
+		return "PVH boot of vmlinux"
+	}
+	return "bzImage"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+// newRunDir makes runs/<time>-<pid> in the cache for this run's logs and
+// removes all but the newest keep runs.
+func newRunDir(cache string, keep int) (string, error) {
+	runs := filepath.Join(cache, "runs")
+	dir := filepath.Join(runs, fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), os.Getpid()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("make the run directory (set -cache to a writable place): %w", err)
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil {
+		return "", fmt.Errorf("list old runs: %w", err)
+	}
+	var old []string
+	for _, e := range entries {
+		if e.IsDir() {
+			old = append(old, e.Name())
+		}
+	}
+	sort.Strings(old)
+	for len(old) > keep && keep > 0 {
+		_ = os.RemoveAll(filepath.Join(runs, old[0]))
+		old = old[1:]
+	}
+	return dir, nil
+}
+
+// progress and notice write the harness's own lines to stderr: test
+// output and the summary go to stdout.
+func progress(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "vmtest: "+format+"\n", args...)
+}
+
+func notice(format string, args ...any) {
+	progress(os.Stderr, format, args...)
+}
