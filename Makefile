@@ -1,4 +1,4 @@
-# nook: make build | test | lint | demo | bench | clean
+# nook: make build | test | lint | demo | bench | vmtest | clean
 #
 # Go is taken from PATH, else from /usr/local/go/bin (where go.dev's tarball
 # installs it).
@@ -21,7 +21,14 @@ BENCHTIMEOUT ?= 60m
 # staticcheck, run with go run from the module proxy (no install needed).
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test vet lint demo bench clean
+# make vmtest: which packages (default: every one with vmtest-tagged tests),
+# which tests (default: those the tagged files define), and how long the VM
+# may run before it is killed.
+VMTEST_PKGS ?=
+VMTEST_RUN ?=
+VMTEST_TIMEOUT ?= 20m
+
+.PHONY: all build test vet lint demo bench vmtest clean
 
 all: build
 
@@ -60,6 +67,15 @@ bench:
 	done | tee bench.out
 	$(GO) run ./bench/cmd/benchtable -keep docs/BENCHMARKS.md < bench.out > docs/BENCHMARKS.md.tmp
 	mv docs/BENCHMARKS.md.tmp docs/BENCHMARKS.md
+
+# The tests that need a unified cgroup v2 hierarchy with a delegated subtree
+# (//go:build vmtest), run as an unprivileged user in a qemu VM booting
+# Debian's kernel: no root, no KVM needed. Needs qemu-system-x86 (and lz4
+# for a faster boot); downloads and kernels are cached in
+# $XDG_CACHE_HOME/nook-vmtest. See vmtest/README.md.
+vmtest: build
+	$(GO) run ./vmtest -go '$(GO)' -nook-bin '$(BIN)' -timeout '$(VMTEST_TIMEOUT)' \
+		-pkgs '$(VMTEST_PKGS)' -run '$(VMTEST_RUN)'
 
 clean:
 	rm -rf $(BIN) bench.out
