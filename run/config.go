@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/nookrun/nook/cgroupdeleg"
 	"github.com/nookrun/nook/userns"
 )
 
@@ -61,4 +62,19 @@ type Config struct {
 	FUSEDevice string
 	// FUSEDebug logs every FUSE request of the union to Stderr.
 	FUSEDebug bool
+	// Cgroup, when set, is the container's cgroup as
+	// cgroupdeleg.Delegation.Plan planned it: Run makes it, clones the
+	// child straight into it (in a cgroup namespace of its own), and
+	// kills what is left in it and removes it when the container ends.
+	Cgroup *cgroupdeleg.Cgroup
+}
+
+// Exit is how a container ended.
+type Exit struct {
+	// Code is the workload's exit status, 128+N after signal N (137
+	// after the OOM killer's SIGKILL).
+	Code int
+	// OOMKilled is true when the OOM killer killed a process of the
+	// container (its cgroup's memory.events), as Docker's state says.
+	OOMKilled bool
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/cgroupdeleg"
 )
 
 // Container states, as Docker names them.
@@ -49,6 +51,12 @@ type Container struct {
 	// Lost is set when the record said running but its monitor was gone
 	// (killed, or the machine rebooted): the exit status is unknown.
 	Lost bool `json:"lost,omitempty"`
+	// OOMKilled is set when the OOM killer killed a process of the
+	// container (with a cgroup only).
+	OOMKilled bool `json:"oomKilled,omitempty"`
+	// Cgroup is the container's cgroup directory, when it has one: for
+	// nook stats while it runs, and for the sweep after its monitor died.
+	Cgroup string `json:"cgroup,omitempty"`
 	// stale is a Lost record that still says running on disk.
 	stale bool
 
@@ -361,6 +369,10 @@ func (cs *Containers) Sweep() error {
 		if cs.runtimeDir != "" {
 			os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
 		}
+		// Its processes died with the monitor; its cgroup stayed.
+		if err := cgroupdeleg.RemoveStale(c.Cgroup); err != nil {
+			errs = append(errs, err)
+		}
 		if c.AutoRemove {
 			err = cs.remove(c)
 		} else {
@@ -471,6 +483,10 @@ func (cs *Containers) remove(c *Container) error {
 	c.Unlock()
 	if cs.runtimeDir != "" {
 		os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
+	}
+	// A monitor killed by rm -f did not remove the cgroup itself.
+	if err := cgroupdeleg.RemoveStale(c.Cgroup); err != nil {
+		return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
 	}
 	// The name goes first: a half-removed container must not hold it.
 	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", c.Name)); err == nil && string(b) == c.ID {

@@ -87,6 +87,10 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	if err := armParentDeath(ch); err != nil {
 		return exitNookError, err
 	}
+	// Last, so that nook's own threads before the exec need not fit.
+	if err := setRlimits(p.Rlimits); err != nil {
+		return exitNookError, err
+	}
 	if inProcess {
 		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty, spec.Nested)
 	}
@@ -183,6 +187,22 @@ func switchUser(id identity) error {
 	}
 	if err := syscall.Setuid(int(id.UID)); err != nil {
 		return fmt.Errorf("set user id %d: %w (is it mapped in the user namespace?)", id.UID, err)
+	}
+	return nil
+}
+
+// setRlimits lowers the process's limits to rls, soft and hard (a hard
+// limit already lower stays).
+func setRlimits(rls []Rlimit) error {
+	for _, rl := range rls {
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(rl.Resource, &cur); err != nil {
+			return fmt.Errorf("read rlimit %d: %w", rl.Resource, err)
+		}
+		v := min(rl.Value, cur.Max)
+		if err := unix.Setrlimit(rl.Resource, &unix.Rlimit{Cur: v, Max: v}); err != nil {
+			return fmt.Errorf("set rlimit %d to %d: %w", rl.Resource, v, err)
+		}
 	}
 	return nil
 }

@@ -23,10 +23,30 @@ import (
 var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
 
 // Run starts the container described by cfg, serves its root filesystem,
-// relays signals and the terminal, and returns the workload's exit status
-// once it has ended and the union is gone. A container that did not start
-// gives a *StartError; nothing of it is left running or mounted.
-func Run(ctx context.Context, cfg Config) (int, error) {
+// relays signals and the terminal, and returns how the workload ended
+// once it has, and the union and the container's cgroup are gone. A
+// container that did not start gives a *StartError; nothing of it is left
+// running or mounted.
+func Run(ctx context.Context, cfg Config) (exit Exit, err error) {
+	if cfg.Cgroup != nil {
+		if err := cfg.Cgroup.Create(); err != nil {
+			return Exit{Code: exitNookError}, fmt.Errorf("create the container's cgroup: %w", err)
+		}
+		// Whatever happens, the container's processes are gone by
+		// then (the child's PID namespace went with it).
+		defer func() {
+			exit.OOMKilled = cfg.Cgroup.OOMKilled()
+			if rerr := cfg.Cgroup.Remove(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
+	code, err := run(cfg)
+	return Exit{Code: code}, err
+}
+
+// run is Run without the cgroup's life.
+func run(cfg Config) (int, error) {
 	if err := closeInheritedOnExec(); err != nil {
 		return exitNookError, fmt.Errorf("close inherited descriptors: %w", err)
 	}
@@ -66,6 +86,9 @@ func Run(ctx context.Context, cfg Config) (int, error) {
 	c, err := startChild(cfg, childEnd)
 	childEnd.Close()
 	stdio.closeChildEnds()
+	if cfg.Cgroup != nil {
+		cfg.Cgroup.Close()
+	}
 	if err != nil {
 		closeLowers(lowers)
 		return exitNookError, err
@@ -292,10 +315,17 @@ type child struct {
 // When the maps need no helper, os/exec writes them between the clone and
 // the exec, so the child starts straight in stage 2 with its capabilities;
 // otherwise it starts in stage 1 and waits for newuidmap and newgidmap.
+//
+// With a cgroup, the child is cloned straight into it (clone3's
+// CLONE_INTO_CGROUP), so that no process of the container ever runs
+// outside its limits, and into a cgroup namespace rooted there.
 func startChild(cfg Config, sock *os.File) (*child, error) {
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
 	if !cfg.HostNetwork {
 		flags |= unix.CLONE_NEWNET
+	}
+	if cfg.Cgroup != nil {
+		flags |= unix.CLONE_NEWCGROUP
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
@@ -307,6 +337,9 @@ func startChild(cfg Config, sock *os.File) (*child, error) {
 			Pdeathsig:  unix.SIGKILL,
 			Setsid:     true,
 		},
+	}
+	if cfg.Cgroup != nil {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cfg.Cgroup.FD()
 	}
 	if cfg.UserNS.Direct() {
 		cmd.Args = append(cmd.Args, stage2)

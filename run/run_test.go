@@ -94,7 +94,8 @@ func runIn(t *testing.T, layers []string, mode userns.Mode, edit func(*Config), 
 	if edit != nil {
 		edit(&cfg)
 	}
-	code, err := Run(context.Background(), cfg)
+	exit, err := Run(context.Background(), cfg)
+	code := exit.Code
 	out, _ := os.ReadFile(stdout.Name())
 	errOut, _ := os.ReadFile(stderr.Name())
 	return result{code: code, err: err, stdout: string(out), stderr: string(errOut)}

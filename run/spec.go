@@ -62,6 +62,16 @@ type Process struct {
 	// Init runs nook's init as PID 1, which starts the workload, reaps
 	// zombies and forwards signals.
 	Init bool `json:"init,omitempty"`
+	// Rlimits are set (soft and hard) just before the workload starts:
+	// the stand-ins for limits no cgroup enforces.
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
+}
+
+// Rlimit is one setrlimit(2) limit.
+type Rlimit struct {
+	// Resource is the RLIMIT_* number.
+	Resource int    `json:"resource"`
+	Value    uint64 `json:"value"`
 }
 
 // Mount is a filesystem mounted into the container.
