@@ -164,7 +164,8 @@ func (d *Delegation) walk(opts Options, uid int) (string, string) {
 	return base, ""
 }
 
-// notDelegated says why cgroup p cannot be used, and what to do.
+// notDelegated says why cgroup p cannot be used, then after "; " what
+// to do.
 func (d *Delegation) notDelegated(p string, writableUnit bool, uid int) string {
 	what := fmt.Sprintf("nook's cgroup %s is not delegated to you (its cgroup.procs and cgroup.subtree_control are not yours to write)", p)
 	if p == "/" || p == d.Root {
@@ -173,7 +174,7 @@ func (d *Delegation) notDelegated(p string, writableUnit bool, uid int) string {
 		what = fmt.Sprintf("nook's cgroup %s is a systemd unit without Delegate=yes", p)
 	}
 	if d.Hybrid {
-		return what + "; and this machine's cgroup hierarchy is hybrid (the controllers are in cgroup v1): for limits, boot with systemd.unified_cgroup_hierarchy=1 (ask an admin)"
+		return what + ", and this machine's cgroup hierarchy is hybrid (the controllers are in cgroup v1); for limits, boot with systemd.unified_cgroup_hierarchy=1 (ask an admin)"
 	}
 	switch {
 	case d.Slurm != nil:
@@ -198,7 +199,7 @@ func (d *Delegation) useParent(parent string) error {
 	dir := d.Dir(p)
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
-		return fmt.Errorf("--cgroup-parent %s: %w: no cgroup %s (%s); create it first, in a subtree delegated to you", parent, ErrNotDelegated, p, dir)
+		return fmt.Errorf("--cgroup-parent %s: no cgroup %s (%s): %w; create it first, in a subtree delegated to you", parent, p, dir, os.ErrNotExist)
 	}
 	d.Base, d.Source = p, SourceParent
 	d.writable = p != "/" && writable(dir)

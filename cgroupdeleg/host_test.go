@@ -141,7 +141,7 @@ func TestParentErrors(t *testing.T) {
 			t.Errorf("the root cgroup as parent: %v, want ErrNotDelegated", err)
 		}
 	}
-	if _, err := Find(Options{Parent: "/nook-no-such-cgroup"}); !errors.Is(err, ErrNotDelegated) {
+	if _, err := Find(Options{Parent: "/nook-no-such-cgroup"}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a missing parent: %v", err)
 	}
 }
