@@ -79,7 +79,11 @@ func status(c *run.Container) string {
 		if c.Lost {
 			return "Exited (unknown: nook was killed)"
 		}
-		return fmt.Sprintf("Exited (%d) %s", c.ExitCode, sinceText(c.Finished))
+		st := fmt.Sprintf("Exited (%d) %s", c.ExitCode, sinceText(c.Finished))
+		if c.OOMKilled {
+			st += " (OOMKilled)"
+		}
+		return st
 	}
 	return "Created"
 }

@@ -63,6 +63,7 @@ Without --rm it stays, stopped, for 'nook ps -a' and 'nook rm'.`,
 	fl.BoolVar(&f.fuseDebug, "fuse-debug", false, "Log every FUSE request of the root filesystem")
 	fl.MarkHidden("fuse-debug")
 	addPullFlag(c, f)
+	addResourceFlags(c, &f.res)
 	// -h is --hostname, as in Docker: help is --help only.
 	fl.Bool("help", false, "Print usage")
 	c.RegisterFlagCompletionFunc("network", cobra.FixedCompletions([]string{"none", "host"}, cobra.ShellCompDirectiveNoFileComp))
@@ -83,6 +84,10 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 		return usageErr(cmd, err)
 	}
 	mounts, err := collectMounts(f)
+	if err != nil {
+		return err
+	}
+	cgroups, err := resolveCgroups(cmd, &f.res)
 	if err != nil {
 		return err
 	}
@@ -136,8 +141,10 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
-	code, runErr := runCreated(cmd, f, img, ctr, plan, env, argv, mounts, releaseStore)
+	exit, runErr := runCreated(cmd, f, img, ctr, plan, cgroups, env, argv, mounts, releaseStore)
+	code := exit.Code
 	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
+	ctr.OOMKilled = exit.OOMKilled
 	var se *run.StartError
 	failed := errors.As(runErr, &se) || runErr != nil
 	// A container that never started leaves nothing behind, --rm or not.
@@ -162,10 +169,11 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 
 // runCreated runs a created container in a runtime directory of its own,
 // removed afterwards.
-func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, env, argv []string, mounts []run.Mount, layersOpened func()) (int, error) {
+func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, cgroups *cgroupSetup, env, argv []string, mounts []run.Mount, layersOpened func()) (run.Exit, error) {
+	failed := run.Exit{Code: 125}
 	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
 	if err != nil {
-		return 125, fmt.Errorf("make the container's runtime directory: %w", err)
+		return failed, fmt.Errorf("make the container's runtime directory: %w", err)
 	}
 	defer func() {
 		os.RemoveAll(state)
@@ -189,7 +197,7 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 	}
 	stop, err := parseSignal(img.Config.StopSignal)
 	if err != nil {
-		return 125, fmt.Errorf("image's StopSignal: %w", err)
+		return failed, fmt.Errorf("image's StopSignal: %w", err)
 	}
 	cfg := run.Config{
 		StopSignal:   stop,
@@ -225,9 +233,14 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 	if f.tty {
 		cfg.Process.Rows, cfg.Process.Cols = run.TerminalSize(os.Stdin, os.Stdout)
 	}
+	// The cgroup's path is in the record before the cgroup exists, so
+	// that a sweep finds it if nook is killed in between.
+	if err := cgroups.apply(cmd, ctr, &cfg); err != nil {
+		return failed, err
+	}
 	ctr.State, ctr.Started, ctr.MonitorPID = run.StateRunning, time.Now().UTC(), os.Getpid()
 	if err := ctr.SaveRunning(); err != nil {
-		return 125, err
+		return failed, err
 	}
 	return run.Run(cmd.Context(), cfg)
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookrun/nook/cgroupdeleg"
 	"github.com/nookrun/nook/run"
 )
 
@@ -35,6 +37,140 @@ type runFlags struct {
 	upperDir    string
 	fuseDebug   bool
 	pull        string
+	res         resourceFlags
+}
+
+// resourceFlags are the cgroup flags, as Docker spells them; sizes and
+// rates as strings, parsed by limits.
+type resourceFlags struct {
+	memory            string
+	memoryReservation string
+	memorySwap        string
+	memoryRlimit      bool
+	cpus              string
+	cpuShares         int64
+	cpusetCPUs        string
+	pidsLimit         int64
+	blkioWeight       uint16
+	deviceReadBps     []string
+	deviceWriteBps    []string
+	cgroups           string
+	cgroupParent      string
+}
+
+// The values of --cgroups.
+const (
+	cgroupsEnabled  = "enabled"
+	cgroupsDisabled = "disabled"
+)
+
+// addResourceFlags adds the cgroup flags to nook run.
+func addResourceFlags(c *cobra.Command, r *resourceFlags) {
+	fl := c.Flags()
+	fl.StringVarP(&r.memory, "memory", "m", "", "Memory limit (format: <number>[<unit>], unit b, k, m or g)")
+	fl.StringVar(&r.memoryReservation, "memory-reservation", "", "Memory soft limit (memory.low)")
+	fl.StringVar(&r.memorySwap, "memory-swap", "", "Memory plus swap limit: '-1' for unlimited swap (default: as much swap as --memory)")
+	fl.BoolVar(&r.memoryRlimit, "memory-rlimit", false, "Without a delegated cgroup, apply --memory as the address-space rlimit (RLIMIT_AS) instead")
+	fl.StringVar(&r.cpus, "cpus", "", "Number of CPUs (cpu.max), like 0.5 or 2")
+	fl.Int64VarP(&r.cpuShares, "cpu-shares", "c", 0, "CPU shares, relative weight (cpu.weight)")
+	fl.StringVar(&r.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.Int64Var(&r.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
+	fl.Uint16Var(&r.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable")
+	fl.StringArrayVar(&r.deviceReadBps, "device-read-bps", nil, "Limit read rate (bytes per second) from a device (DEVICE:RATE[<unit>])")
+	fl.StringArrayVar(&r.deviceWriteBps, "device-write-bps", nil, "Limit write rate (bytes per second) to a device (DEVICE:RATE[<unit>])")
+	fl.StringVar(&r.cgroups, "cgroups", cgroupsEnabled, "Give the container a cgroup where one is delegated (enabled), or never (disabled)")
+	fl.StringVar(&r.cgroupParent, "cgroup-parent", "", "Cgroup under which the container's cgroup is made (a path in the cgroup v2 hierarchy, default: the delegated one nook finds)")
+	c.RegisterFlagCompletionFunc("cgroups", cobra.FixedCompletions([]string{cgroupsEnabled, cgroupsDisabled}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// limits parses the resource flags.
+func (r *resourceFlags) limits() (cgroupdeleg.Limits, error) {
+	var l cgroupdeleg.Limits
+	var err error
+	if l.Memory, err = flagBytes("--memory", r.memory); err != nil {
+		return l, err
+	}
+	if l.MemoryReservation, err = flagBytes("--memory-reservation", r.memoryReservation); err != nil {
+		return l, err
+	}
+	if r.memorySwap == "-1" {
+		l.MemorySwap = -1
+	} else if l.MemorySwap, err = flagBytes("--memory-swap", r.memorySwap); err != nil {
+		return l, err
+	}
+	if r.cpus != "" {
+		cpus, err := strconv.ParseFloat(r.cpus, 64)
+		if err != nil || cpus < 0 {
+			return l, fmt.Errorf("invalid --cpus %q: want a number of CPUs, like 0.5 or 2", r.cpus)
+		}
+		l.NanoCPUs = int64(cpus*1e9 + 0.5)
+	}
+	if r.cpuShares < 0 {
+		return l, fmt.Errorf("invalid --cpu-shares %d: want 2 to 262144", r.cpuShares)
+	}
+	l.CPUShares = uint64(r.cpuShares)
+	l.CPUSetCPUs = r.cpusetCPUs
+	l.PidsLimit = r.pidsLimit
+	l.BlkioWeight = r.blkioWeight
+	if l.DeviceReadBps, err = deviceRates("--device-read-bps", r.deviceReadBps); err != nil {
+		return l, err
+	}
+	if l.DeviceWriteBps, err = deviceRates("--device-write-bps", r.deviceWriteBps); err != nil {
+		return l, err
+	}
+	return l, l.Validate()
+}
+
+// flagBytes parses a flag's size ("" is 0).
+func flagBytes(flag, s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := parseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid %s %q: %w", flag, s, err)
+	}
+	return n, nil
+}
+
+// parseBytes reads a size as Docker does: a number with an optional
+// binary unit b, k, m, g, t or p (kb, KiB... alike), "64m", "1.5g".
+func parseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	t = strings.TrimSuffix(t, "i")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("kmgtp", t[n-1]); i >= 0 {
+			mult = int64(1) << (10 * (i + 1))
+			t = strings.TrimSpace(t[:n-1])
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || t == "" || strings.ContainsAny(t, "eEnN+-") {
+		return 0, errors.New("want a size like 512k, 64m or 1g")
+	}
+	if f*float64(mult) > float64(1<<62) {
+		return 0, errors.New("too large")
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// deviceRates parses DEVICE:RATE specs.
+func deviceRates(flag string, specs []string) ([]cgroupdeleg.DeviceRate, error) {
+	var out []cgroupdeleg.DeviceRate
+	for _, spec := range specs {
+		i := strings.LastIndexByte(spec, ':')
+		if i <= 0 {
+			return nil, fmt.Errorf("invalid %s %q: want DEVICE:RATE, like /dev/sda:1mb", flag, spec)
+		}
+		rate, err := parseBytes(spec[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("invalid %s %q: rate %q: %w", flag, spec, spec[i+1:], err)
+		}
+		out = append(out, cgroupdeleg.DeviceRate{Path: spec[:i], Rate: uint64(rate)})
+	}
+	return out, nil
 }
 
 // addPullFlag adds --pull, when to pull the image (see ensureImage).
