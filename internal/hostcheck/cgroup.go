@@ -8,8 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/nookrun/nook/cgroupdeleg"
 	"github.com/nookrun/nook/internal/fsinfo"
 )
 
@@ -27,10 +26,19 @@ type cgroupInfo struct {
 	Own, Dir string
 	// Controllers are those available in Dir (cgroup.controllers).
 	Controllers []string
-	// Delegated is true when the user may write Dir's cgroup.procs and
-	// cgroup.subtree_control, i.e. may make child cgroups and move
-	// processes into them.
+	// Delegated is true when cgroupdeleg.Find found a subtree delegated
+	// to the user, Base: there nook makes its containers' cgroups.
+	// Source says how it was found; Reason, when none was, why and the
+	// fix ("what; fix").
 	Delegated bool
+	Base      string
+	Source    string
+	Reason    string
+	// Slurm names the Slurm job nook runs in ("" outside one).
+	Slurm string
+	// UserManager is true when a systemd user manager runs (nook run
+	// asks it for a delegated scope when nothing else is delegated).
+	UserManager bool
 	// Err says why something could not be read.
 	Err string
 }
@@ -51,17 +59,20 @@ func probeCgroup() cgroupInfo {
 	if info.Dir == "" {
 		return info
 	}
-	if b, err := os.ReadFile(filepath.Join(info.Dir, "cgroup.controllers")); err == nil {
-		info.Controllers = strings.Fields(string(b))
-	} else {
+	d, err := cgroupdeleg.Find(cgroupdeleg.Options{})
+	if err != nil {
 		info.Err = err.Error()
+		return info
 	}
-	// access(2) with the effective ids: whether a write would be
-	// allowed, without writing.
-	writable := func(name string) bool {
-		return unix.Faccessat(unix.AT_FDCWD, filepath.Join(info.Dir, name), unix.W_OK, unix.AT_EACCESS) == nil
+	info.Controllers = d.Controllers
+	info.Delegated, info.Base, info.Source, info.Reason = d.Usable(), d.Base, string(d.Source), d.Reason
+	info.UserManager = d.UserManager
+	if d.Slurm != nil {
+		info.Slurm = d.Slurm.Job
+		if d.Slurm.Step != "" {
+			info.Slurm += " step " + d.Slurm.Step
+		}
 	}
-	info.Delegated = writable("cgroup.procs") && writable("cgroup.subtree_control")
 	return info
 }
 
@@ -165,17 +176,34 @@ func cgroupInfoSection(info cgroupInfo) Section {
 	if len(missing) == 0 {
 		b.ok("controllers", controllers)
 	} else {
-		fix := "ask an admin to delegate them to users (systemd: Delegate=yes in user@.service)"
+		fix := "ask an admin to delegate them: a drop-in /etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu cpuset io memory pids, then systemctl daemon-reload and log in again"
 		if info.Hierarchy != "unified" {
 			fix = unify
 		}
 		b.add(Warning, "controllers", controllers+" (no "+strings.Join(missing, ", ")+": --cpus, --memory and --pids-limit cannot work)", fix)
 	}
+	if info.Slurm != "" {
+		b.info("slurm job", info.Slurm)
+	}
 	if info.Delegated {
-		b.ok("delegated", "yes (cgroup.procs and cgroup.subtree_control are writable)")
+		b.ok("delegated", info.Base+" ("+sourceText(info.Source)+"); containers get cgroups there")
 	} else {
-		b.add(Warning, "delegated", "no (cannot write cgroup.procs and cgroup.subtree_control of "+info.Dir+"; containers run without limits)",
-			"run nook in a delegated scope: systemd-run --user --scope -p Delegate=yes nook ..., or under a batch system that delegates cgroups")
+		what, fix, _ := strings.Cut(info.Reason, "; ")
+		if info.UserManager {
+			what += " (nook run asks the systemd user manager for a delegated scope)"
+		}
+		b.add(Warning, "delegated", "no: "+what+"; containers run without limits", fix)
 	}
 	return b.s
+}
+
+// sourceText says how the delegated cgroup was found.
+func sourceText(s string) string {
+	switch cgroupdeleg.Source(s) {
+	case cgroupdeleg.SourceSlurm:
+		return "the Slurm job's cgroup"
+	case cgroupdeleg.SourceSystemd:
+		return "a systemd scope with Delegate=yes"
+	}
+	return "nook's own cgroup or its delegated ancestor"
 }

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -57,13 +56,13 @@ func TestCgroupOnThisMachine(t *testing.T) {
 	if want == "hybrid" && slices.Contains(info.Controllers, "memory") {
 		t.Logf("note: hybrid hierarchy with memory in v2")
 	}
-	// Delegated when the user owns the cgroup's files (or is root).
-	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(info.Dir, "cgroup.procs"), &st); err != nil {
-		t.Fatal(err)
+	// Delegated as cgroupdeleg finds it: never the hierarchy's root (the
+	// system's), else a cgroup the user may manage.
+	if info.Delegated && (info.Base == "/" || info.Base == "") {
+		t.Errorf("delegated base %q", info.Base)
 	}
-	if wantDeleg := os.Geteuid() == 0 || int(st.Uid) == os.Geteuid(); info.Delegated != wantDeleg {
-		t.Errorf("delegated = %v, want %v (cgroup.procs owned by uid %d)", info.Delegated, wantDeleg, st.Uid)
+	if !info.Delegated && info.Reason == "" {
+		t.Error("not delegated, and no reason")
 	}
 	s := cgroupInfoSection(info)
 	r := Report{Sections: []Section{s}}
@@ -102,9 +101,23 @@ func TestCgroupLayout(t *testing.T) {
 
 func TestCgroupSectionDelegated(t *testing.T) {
 	r := Report{Sections: []Section{cgroupInfoSection(cgroupInfo{Hierarchy: "unified", V2Mount: "/sys/fs/cgroup",
-		Own: "/a", Dir: "/sys/fs/cgroup/a", Controllers: []string{"cpu", "io", "memory", "pids"}, Delegated: true})}}
+		Own: "/a", Dir: "/sys/fs/cgroup/a", Controllers: []string{"cpu", "io", "memory", "pids"}, Delegated: true, Base: "/a", Source: "own"})}}
 	r.finish()
 	if r.Warnings != 0 || !r.CanRun {
 		t.Errorf("a delegated unified hierarchy with all controllers gave %d warnings: %+v", r.Warnings, r.Sections)
+	}
+}
+
+func TestCgroupSectionNotDelegated(t *testing.T) {
+	r := Report{Sections: []Section{cgroupInfoSection(cgroupInfo{Hierarchy: "unified", V2Mount: "/sys/fs/cgroup",
+		Own: "/user.slice/user-1000.slice/session-2.scope", Dir: "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope",
+		Controllers: []string{"cpu", "memory", "pids"}, Slurm: "42 step 0",
+		Reason: "nook's cgroup /x is not delegated to you; run nook in a delegated scope: systemd-run --user --scope -p Delegate=yes nook ..."})}}
+	c, _ := r.Check("cgroups", "delegated")
+	if c.Status != Warning || !strings.HasPrefix(c.Value, "no: nook's cgroup /x is not delegated to you") || !strings.HasPrefix(c.Fix, "run nook in a delegated scope") {
+		t.Errorf("delegated check %+v", c)
+	}
+	if c, _ := r.Check("cgroups", "slurm job"); c.Value != "42 step 0" {
+		t.Errorf("slurm check %+v", c)
 	}
 }
