@@ -39,6 +39,11 @@ import (
 //	inreg start|push|stall|stalled|release|gets ...
 //	    go-containerregistry's in-process registry on 127.0.0.1 in
 //	    $REGISTRY, and test images pushed into it (inproc_registry_test.go)
+//	cgroupfile NAME FILE
+//	    print FILE of container NAME's cgroup (its record names it)
+//	cgroupsleft
+//	    fail if a container cgroup (nook-*) is left in the delegated
+//	    subtree; ! cgroupsleft fails if none is (cgroup_test.go)
 //	registry start|push ..., waitfile FILE REGEX
 //	    Debian's docker-registry on loopback in $REGISTRY, test images
 //	    pushed into it, and a wait for a background command's output in a
@@ -49,14 +54,16 @@ import (
 //	exec exits N PROG [ARG...]
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"mkimage":   cmdMkimage,
-		"leftovers": cmdLeftovers,
-		"waitproc":  cmdWaitProc,
-		"waitgone":  cmdWaitGone,
-		"signal":    cmdSignal,
-		"inreg":     cmdInReg,
-		"registry":  cmdRegistry,
-		"waitfile":  cmdWaitFile,
+		"mkimage":     cmdMkimage,
+		"leftovers":   cmdLeftovers,
+		"waitproc":    cmdWaitProc,
+		"waitgone":    cmdWaitGone,
+		"signal":      cmdSignal,
+		"inreg":       cmdInReg,
+		"registry":    cmdRegistry,
+		"waitfile":    cmdWaitFile,
+		"cgroupfile":  cmdCgroupFile,
+		"cgroupsleft": cmdCgroupsLeft,
 	}
 }
 

@@ -28,6 +28,11 @@ type probes struct {
 //	          (with NOOK_TEST_STRICT=1 their absence fails the script)
 //	registry  docker-registry and htpasswd are installed, for the
 //	          registry command (strict: their absence fails the script)
+//	cgroupdeleg  a cgroup v2 subtree with cpu, io, memory and pids is
+//	          delegated to the user (make vmtest's VM; under
+//	          NOOK_VMTEST=1 its absence fails the script)
+//	nodeleg   nothing is delegated and no systemd user manager runs:
+//	          nook run warns and runs without a cgroup
 func (p *probes) condition(cond string) (bool, error) {
 	switch cond {
 	case "busybox":
@@ -50,6 +55,10 @@ func (p *probes) condition(cond string) (bool, error) {
 		return true, nil
 	case "registry": // see registry_cmd_test.go
 		return registryCondition()
+	case "cgroupdeleg": // see cgroup_test.go
+		return cgroupCondition()
+	case "nodeleg":
+		return noDelegationCondition()
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }
