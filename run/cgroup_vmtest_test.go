@@ -153,9 +153,13 @@ func TestVMMemoryOOM(t *testing.T) {
 // TestVMInsideItsCgroup: the container's processes are in its cgroup
 // from the start, in a cgroup namespace rooted there.
 func TestVMInsideItsCgroup(t *testing.T) {
-	r := startLimited(t, cgroupdeleg.Limits{}, "sh", "-c", "cat /proc/self/cgroup; read x")
+	r := startLimited(t, cgroupdeleg.Limits{}, "sh", "-c", "cat /proc/self/cgroup; echo ready; read x; exit 0")
 	if got := r.line(t); got != "0::/" {
 		t.Errorf("/proc/self/cgroup in the container: %q", got)
+	}
+	// cat has been waited for once the shell's echo is read.
+	if got := r.line(t); got != "ready" {
+		t.Fatalf("workload said %q", got)
 	}
 	procs := strings.Fields(r.file(t, "cgroup.procs"))
 	if len(procs) != 1 {
@@ -171,7 +175,7 @@ func TestVMInsideItsCgroup(t *testing.T) {
 // than 50 tasks; the forks past it fail in the container only.
 func TestVMPidsLimit(t *testing.T) {
 	r := startLimited(t, cgroupdeleg.Limits{PidsLimit: 50},
-		"sh", "-c", "(for i in $(seq 100); do sleep 1000 & done) 2>/dev/null; echo ready; read x")
+		"sh", "-c", "(for i in $(seq 100); do sleep 1000 & done) 2>/dev/null; echo ready; read x; exit 0")
 	if got := r.line(t); got != "ready" {
 		t.Fatalf("workload said %q", got)
 	}
@@ -234,7 +238,7 @@ func TestVMIOLimits(t *testing.T) {
 		BlkioWeight:    300,
 		DeviceReadBps:  []cgroupdeleg.DeviceRate{{Path: "/dev/ram0", Rate: 2 << 20}},
 		DeviceWriteBps: []cgroupdeleg.DeviceRate{{Path: "/dev/ram0", Rate: 1 << 20}},
-	}, "sh", "-c", "echo ready; read x")
+	}, "sh", "-c", "echo ready; read x; exit 0")
 	if got := r.line(t); got != "ready" {
 		t.Fatalf("workload said %q", got)
 	}
