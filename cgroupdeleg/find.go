@@ -1,7 +1,6 @@
 package cgroupdeleg
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -223,12 +222,4 @@ func writable(dir string) bool {
 		}
 	}
 	return true
-}
-
-// errNotWritable is a --cgroup-parent that is not delegated.
-func (d *Delegation) errNotWritable() error {
-	if d.writable {
-		return nil
-	}
-	return errors.New(d.Reason)
 }
