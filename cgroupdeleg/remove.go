@@ -24,7 +24,9 @@ func (c *Cgroup) Kill() error {
 	if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("kill the processes of %s: %w", c.dir, err)
 	}
-	for round := 0; round < 100; round++ {
+	// Without cgroup.kill, a process can fork between the listing and
+	// its kill: a few rounds of kill-all and wait get them all.
+	for round := 0; round < 10; round++ {
 		pids, err := readPids(c.dir)
 		if err != nil || len(pids) == 0 {
 			return err
@@ -34,6 +36,9 @@ func (c *Cgroup) Kill() error {
 			if _, err := fmt.Sscan(p, &pid); err == nil {
 				unix.Kill(pid, unix.SIGKILL)
 			}
+		}
+		if waitEmpty(c.dir, time.Second) == nil {
+			return nil
 		}
 	}
 	return fmt.Errorf("kill the processes of %s: they keep forking", c.dir)
