@@ -20,7 +20,7 @@ func resolveKernel(ctx context.Context, flavour string) (string, error) {
 	meta := "linux-image-" + flavour
 	out, err := command(ctx, "apt-cache", "depends", meta)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w (is this Debian, and has `sudo apt-get update` run?)", meta, err)
+		return "", fmt.Errorf("find Debian's %s: %s: run `sudo apt-get update` (on Debian), or name a kernel package with -kernel-pkg", meta, firstLine(err))
 	}
 	s := bufio.NewScanner(bytes.NewReader(out))
 	for s.Scan() {
@@ -43,7 +43,7 @@ type debFile struct {
 func candidates(ctx context.Context, pkgs []string) ([]debFile, error) {
 	out, err := command(ctx, "apt-get", append([]string{"download", "--print-uris"}, pkgs...)...)
 	if err != nil {
-		return nil, fmt.Errorf("look up %s: %w (run `sudo apt-get update`?)", strings.Join(pkgs, " "), err)
+		return nil, fmt.Errorf("find Debian's %s: %s: run `sudo apt-get update`, and check -kernel-pkg", strings.Join(pkgs, " "), firstLine(err))
 	}
 	// Each line: 'URL' FILE SIZE HASH, in the order asked.
 	var files []debFile
@@ -93,8 +93,8 @@ func fetchDebs(ctx context.Context, dir string, pkgs []string) (map[string]strin
 	cmd := exec.CommandContext(ctx, "apt-get", append([]string{"download", "-q"}, missing...)...)
 	cmd.Dir = tmp
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("apt-get download %s: %v: %s\nThe VM is built from these Debian packages: check apt's sources and network, then retry",
-			strings.Join(missing, " "), err, bytes.TrimSpace(out))
+		return nil, fmt.Errorf("apt-get download %s: %v: %s: the VM is made of these Debian packages; check apt's sources and the network, then retry",
+			strings.Join(missing, " "), err, lastLine(out))
 	}
 	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(tmp, f.name)); err != nil {
@@ -115,8 +115,14 @@ func fetchDebs(ctx context.Context, dir string, pkgs []string) (map[string]strin
 // command runs name with args and returns its standard output; the error
 // carries its standard error.
 func command(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return commandIn(ctx, "", name, args...)
+}
+
+// commandIn is command run in directory dir.
+func commandIn(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -126,4 +132,18 @@ func command(ctx context.Context, name string, args ...string) ([]byte, error) {
 		return out, fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
+}
+
+// firstLine is the first line of err's message: apt says the same thing
+// three ways.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// lastLine is the last non-empty line of out: where apt-get download puts
+// its error.
+func lastLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimRight(strings.TrimSpace(lines[len(lines)-1]), ":")
 }

@@ -178,25 +178,30 @@ run_package() {
 	say "$name: start"
 	t0=$(uptime_s)
 	echo "##vmtest## begin $name" >&3
-	# The output goes through a pipe, not straight to the port: the tests
-	# must not see a terminal.
-	{
-		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/user USER=user LOGNAME=user \
-			TMPDIR=/tmp XDG_RUNTIME_DIR=/run/user/1000 NOOK_TEST_STRICT=1 NOOK_VMTEST=1 \
-			/vmtest/runas -uid 1000 -gid 1000 -cgroup $LEAF -dir "/vmtest/src/$rel" -- \
-			"/vmtest/bin/$name.test" -test.v=test2json -test.count=1 \
-			-test.timeout="$timeout" -test.run="$run" </dev/null 2>&1
-		echo $? >/run/vmtest.rc
-	} | cat >&3
-	rc=$(cat /run/vmtest.rc)
+	# The output goes through a FIFO, not straight to the port: the tests
+	# must not see a terminal. The test binary is waited for by its pid,
+	# not by the end of its output, which a process it left behind could
+	# hold open for ever; clean kills those, and then cat ends.
+	rm -f /run/vmtest.out
+	mkfifo /run/vmtest.out
+	cat /run/vmtest.out >&3 &
+	cat_pid=$!
+	env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/user USER=user LOGNAME=user \
+		TMPDIR=/tmp XDG_RUNTIME_DIR=/run/user/1000 NOOK_TEST_STRICT=1 NOOK_VMTEST=1 \
+		/vmtest/runas -uid 1000 -gid 1000 -cgroup $LEAF -dir "/vmtest/src/$rel" -- \
+		"/vmtest/bin/$name.test" -test.v=test2json -test.count=1 \
+		-test.timeout="$timeout" -test.run="$run" </dev/null >/run/vmtest.out 2>&1 &
+	wait $!
+	rc=$?
 	secs=$(awk "BEGIN { print $(uptime_s) - $t0 }")
-	printf '\n##vmtest## end %s rc=%s secs=%s\n' "$name" "$rc" "$secs" >&3
 	left=$(leftovers)
+	clean
+	wait $cat_pid
+	printf '\n##vmtest## end %s rc=%s secs=%s\n' "$name" "$rc" "$secs" >&3
 	if [ -n "$left" ]; then
 		echo "##vmtest## leftover $name $left" >&3
 		say "$name: left behind: $left"
 	fi
-	clean
 	say "$name: exit status $rc after ${secs} s"
 }
 

@@ -135,7 +135,12 @@ func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, erro
 		if b.timedOut {
 			why = fmt.Sprintf("ran past -timeout %v and was killed", cfg.timeout)
 		}
-		t.fail("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
+		// Count it unless a test it stopped counts already.
+		if t.failed == 0 {
+			t.fail("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
+		} else {
+			t.note("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
+		}
 		fmt.Fprintf(stdout, "=== vmtest: the end of the console\n%s\n", strings.Join(b.tail, "\n"))
 	}
 	for _, f := range t.failures {

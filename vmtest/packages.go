@@ -42,16 +42,17 @@ type listedPkg struct {
 	Error        *struct{ Err string }
 }
 
-// selectPackages lists the packages to test: those matching patterns, or
-// every package of the module with vmtest-tagged tests. A package named
-// explicitly that does not exist yet (or has nothing to run) is skipped
-// with a notice, so the list can name packages before they land.
+// selectPackages lists the packages to test: those matching patterns
+// (relative to the module's root), or every package of the module with
+// vmtest-tagged tests. A package named explicitly that does not exist yet
+// (or has nothing to run) is skipped with a notice, so the list can name
+// packages before they land.
 func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []string, run string) ([]testPkg, error) {
 	explicit := len(patterns) > 0
 	if !explicit {
 		patterns = []string{"./..."}
 	}
-	out, err := command(ctx, goCmd, append([]string{"list", "-e", "-tags", buildTag,
+	out, err := commandIn(ctx, modRoot, goCmd, append([]string{"list", "-e", "-tags", buildTag,
 		"-json=ImportPath,Dir,TestGoFiles,XTestGoFiles,Error"}, patterns...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list packages %s: %w", strings.Join(patterns, " "), err)
@@ -67,8 +68,12 @@ func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []strin
 		}
 		if lp.Error != nil {
 			msg := lp.Error.Err
-			if explicit && (strings.Contains(msg, "directory not found") || strings.Contains(msg, "no Go files")) {
-				notice("%s: skipped: %s (not there yet?)", lp.ImportPath, msg)
+			if explicit && strings.Contains(msg, "directory not found") {
+				notice("%s does not exist (yet): skipped", lp.ImportPath)
+				continue
+			}
+			if explicit && strings.Contains(msg, "no Go files") {
+				notice("%s has no Go files (yet): skipped", lp.ImportPath)
 				continue
 			}
 			// A package that does not compile is reported when its

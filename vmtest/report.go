@@ -18,6 +18,12 @@ type tally struct {
 
 func (t *tally) fail(format string, args ...any) {
 	t.failed++
+	t.note(format, args...)
+}
+
+// note adds a failure line for a problem that a failed test already
+// counts: the cause of that test's failure.
+func (t *tally) note(format string, args ...any) {
 	t.failures = append(t.failures, fmt.Sprintf(format, args...))
 }
 
@@ -58,6 +64,8 @@ func report(ctx context.Context, w io.Writer, goCmd string, ran []testPkg, broke
 			t.fail("%s: %s did not finish", p.importPath, name)
 		}
 		switch {
+		case !s.ended && len(tr.unfinished) > 0:
+			t.note("%s: its test binary did not finish (the VM timed out or crashed; see the console log)", p.importPath)
 		case !s.ended:
 			t.fail("%s: its test binary did not finish (the VM timed out or crashed; see the console log)", p.importPath)
 		case s.rc != 0 && len(tr.failed) == 0 && len(tr.unfinished) == 0:
