@@ -115,7 +115,12 @@ func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, erro
 		}
 		defer os.Remove(initrd)
 		buildTime = time.Since(start)
-		progress(stderr, "built in %.1f s; booting %s (%s) for at most %v", buildTime.Seconds(), k.pkg, bootKind(k), cfg.timeout)
+		var size int64
+		if st, err := os.Stat(initrd); err == nil {
+			size = st.Size()
+		}
+		progress(stderr, "built in %.1f s (initramfs %d MiB); booting %s (%s) for at most %v",
+			buildTime.Seconds(), size>>20, k.pkg, bootKind(k), cfg.timeout)
 		b, err = runQemu(ctx, cfg, k, initrd, runDir, stderr)
 		if err != nil {
 			return 0, err
