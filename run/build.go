@@ -39,6 +39,11 @@ func buildContainer(ch channel, spec *childSpec) error {
 	if err := mountSys(root, spec.NetNS); err != nil {
 		return err
 	}
+	if spec.CgroupNS {
+		if err := mountAt(root, "/sys/fs/cgroup", false, "cgroup2", "cgroup2", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return err
+		}
+	}
 	for _, m := range spec.Mounts {
 		if err := addMount(root, m); err != nil {
 			return err

@@ -171,6 +171,27 @@ func TestVMInsideItsCgroup(t *testing.T) {
 	}
 }
 
+// TestVMCgroupMounted: the container sees its own cgroup, read-only, at
+// /sys/fs/cgroup, with its limits, as under Docker: a JVM or a Go program
+// there sizes itself by them.
+func TestVMCgroupMounted(t *testing.T) {
+	r := startLimited(t, cgroupdeleg.Limits{Memory: 96 << 20},
+		"sh", "-c", "cat /sys/fs/cgroup/memory.max; mkdir /sys/fs/cgroup/x 2>/dev/null || echo read-only; echo ready; read x; exit 0")
+	if got := r.line(t); got != "100663296" {
+		t.Errorf("/sys/fs/cgroup/memory.max in the container: %q, want 100663296", got)
+	}
+	if got := r.line(t); got != "read-only" {
+		t.Errorf("mkdir in /sys/fs/cgroup: %q, want it refused", got)
+	}
+	if got := r.line(t); got != "ready" {
+		t.Fatalf("workload said %q", got)
+	}
+	r.stdin.Close()
+	if exit := r.wait(t); exit.Code != 0 {
+		t.Errorf("exit %+v", exit)
+	}
+}
+
 // TestVMPidsLimit: a fork loop under --pids-limit 50 never has more
 // than 50 tasks; the forks past it fail in the container only.
 func TestVMPidsLimit(t *testing.T) {

@@ -218,6 +218,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 		ReadOnly:   r.cfg.ReadOnly,
 		Hostname:   r.cfg.Hostname,
 		NetNS:      !r.cfg.HostNetwork,
+		CgroupNS:   r.cfg.Cgroup != nil,
 		Mounts:     append(etc, r.cfg.Mounts...),
 		Process:    proc,
 		SingleID:   r.cfg.UserNS.Mode == userns.Single,

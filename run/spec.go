@@ -17,6 +17,11 @@ type childSpec struct {
 	// NetNS is true when the container has a network namespace of its own
 	// (it brings up lo and mounts a sysfs of that namespace).
 	NetNS bool `json:"netns"`
+	// CgroupNS is true when the container has a cgroup (and a cgroup
+	// namespace rooted there): its cgroup2 is mounted read-only at
+	// /sys/fs/cgroup, as Docker does, so that runtimes which size
+	// themselves by their limits (the JVM, Go, .NET) see them.
+	CgroupNS bool `json:"cgroupns,omitempty"`
 	// Mounts are made in order after /proc, /dev and /sys.
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Process is the workload.
