@@ -33,15 +33,17 @@ const (
 
 // header writes one entry's header and name; the data follows.
 func (c *cpioWriter) header(name string, mode, uid, gid uint32, size int64, rmajor, rminor uint32) error {
+	if size > 0xffffffff {
+		return fmt.Errorf("%s: %d bytes is too big for a cpio entry", name, size)
+	}
 	c.ino++
 	nlink := uint32(1)
 	if mode&0o170000 == cpioDir {
 		nlink = 2
 	}
-	fields := []uint32{c.ino, mode, uid, gid, nlink, 0 /* mtime */, uint32(size), 0, 0, rmajor, rminor, uint32(len(name) + 1), 0}
-	if size > 0xffffffff {
-		return fmt.Errorf("%s: %d bytes is too big for a cpio entry", name, size)
-	}
+	// ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor
+	// rdevminor namesize check, each as 8 hex digits.
+	fields := []uint32{c.ino, mode, uid, gid, nlink, 0, uint32(size), 0, 0, rmajor, rminor, uint32(len(name) + 1), 0}
 	if _, err := c.write([]byte("070701")); err != nil {
 		return err
 	}

@@ -54,99 +54,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 // test run to report on.
 func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, error) {
 	start := time.Now()
-	if err := validRun(cfg.run); err != nil {
-		return 0, err
+	v, err := buildVM(ctx, cfg, stderr)
+	if v.payloadDir != "" {
+		defer os.RemoveAll(v.payloadDir)
 	}
-	modRoot, err := moduleRoot(ctx, cfg.goCmd)
+	if v.initrd != "" {
+		defer os.Remove(v.initrd)
+	}
 	if err != nil {
 		return 0, err
 	}
-	pkgs, err := selectPackages(ctx, cfg.goCmd, modRoot, cfg.pkgs, cfg.run)
-	if err != nil {
-		return 0, err
-	}
-	if len(pkgs) == 0 {
-		return 0, errors.New("no package to test: none has vmtest-tagged tests (//go:build vmtest) among -pkgs")
-	}
-	names := make([]string, len(pkgs))
-	for i, p := range pkgs {
-		names[i] = p.importPath
-	}
-	progress(stderr, "packages: %s", strings.Join(names, " "))
-	runDir, err := newRunDir(cfg.cache, cfg.keepRuns)
-	if err != nil {
-		return 0, err
-	}
-	progress(stderr, "logs in %s", runDir)
-
-	// The Debian side (apt, unpacking) and the Go side (compiling) are
-	// independent: do them at once.
+	buildTime := time.Since(start)
 	var (
-		wg   sync.WaitGroup
-		k    kernel
-		u    userland
-		vErr error
+		res vmResults
+		b   boot
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		k, u, vErr = prepareVM(ctx, cfg)
-	}()
-	payloadDir := filepath.Join(runDir, "payload")
-	built, broken, bErr := buildPayload(ctx, cfg.goCmd, payloadDir, pkgs)
-	wg.Wait()
-	defer os.RemoveAll(payloadDir)
-	if vErr != nil {
-		return 0, vErr
-	}
-	if bErr != nil {
-		return 0, bErr
-	}
-	var (
-		res       vmResults
-		b         boot
-		buildTime = time.Since(start)
-	)
-	if len(built) > 0 {
-		initrd := filepath.Join(runDir, "initramfs.cpio")
-		p := payload{dir: payloadDir, pkgs: built, nookBin: cfg.nookBin, testTimeout: cfg.testTimeout}
-		if err := writeInitramfs(initrd, k, u, p); err != nil {
-			return 0, err
-		}
-		defer os.Remove(initrd)
-		buildTime = time.Since(start)
-		var size int64
-		if st, err := os.Stat(initrd); err == nil {
-			size = st.Size()
-		}
+	if len(v.built) > 0 {
 		progress(stderr, "built in %.1f s (initramfs %d MiB); booting %s (%s) for at most %v",
-			buildTime.Seconds(), size>>20, k.pkg, bootKind(k), cfg.timeout)
-		b, err = runQemu(ctx, cfg, k, initrd, runDir, stderr)
-		if err != nil {
+			buildTime.Seconds(), v.initrdSize>>20, v.kernel.pkg, bootKind(v.kernel), cfg.timeout)
+		if b, err = runQemu(ctx, cfg, v.kernel, v.initrd, v.runDir, stderr); err != nil {
 			return 0, err
 		}
-		data, err := os.ReadFile(filepath.Join(runDir, "results.txt"))
+		data, err := os.ReadFile(filepath.Join(v.runDir, "results.txt"))
 		if err != nil {
 			return 0, fmt.Errorf("read the VM's results: %w", err)
 		}
 		res = parseResults(data)
 	}
-	t, err := report(ctx, stdout, cfg.goCmd, built, broken, res)
+	t, err := report(ctx, stdout, cfg.goCmd, v.built, v.broken, res)
 	if err != nil {
 		return 0, err
 	}
-	if len(built) > 0 && !res.done {
-		why := "crashed or powered off early"
-		if b.timedOut {
-			why = fmt.Sprintf("ran past -timeout %v and was killed", cfg.timeout)
-		}
-		// Count it unless a test it stopped counts already.
-		if t.failed == 0 {
-			t.fail("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
-		} else {
-			t.note("the VM %s (qemu: %v); console: %s", why, b.err, filepath.Join(runDir, "console.log"))
-		}
-		fmt.Fprintf(stdout, "=== vmtest: the end of the console\n%s\n", strings.Join(b.tail, "\n"))
+	if len(v.built) > 0 && !res.done {
+		vmStopped(stdout, &t, cfg, b, v.runDir)
 	}
 	for _, f := range t.failures {
 		fmt.Fprintf(stdout, "vmtest: FAIL %s\n", f)
@@ -158,6 +98,97 @@ func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, erro
 		return exitFail, nil
 	}
 	return exitPass, nil
+}
+
+// vm is what buildVM made.
+type vm struct {
+	runDir     string
+	kernel     kernel
+	payloadDir string
+	built      []testPkg
+	broken     []buildFailure
+	initrd     string // "" when nothing built
+	initrdSize int64
+}
+
+// buildVM selects the packages, then fetches the Debian side (apt,
+// unpacking) while it compiles the Go side, and writes the initramfs.
+func buildVM(ctx context.Context, cfg config, stderr io.Writer) (vm, error) {
+	var v vm
+	if err := validRun(cfg.run); err != nil {
+		return v, err
+	}
+	modRoot, err := moduleRoot(ctx, cfg.goCmd)
+	if err != nil {
+		return v, err
+	}
+	pkgs, err := selectPackages(ctx, cfg.goCmd, modRoot, cfg.pkgs, cfg.run)
+	if err != nil {
+		return v, err
+	}
+	if len(pkgs) == 0 {
+		return v, errors.New("no package to test: none has vmtest-tagged tests (//go:build vmtest) among -pkgs")
+	}
+	names := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		names[i] = p.importPath
+	}
+	progress(stderr, "packages: %s", strings.Join(names, " "))
+	if v.runDir, err = newRunDir(cfg.cache, cfg.keepRuns); err != nil {
+		return v, err
+	}
+	progress(stderr, "logs in %s", v.runDir)
+
+	var (
+		wg   sync.WaitGroup
+		u    userland
+		vErr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		v.kernel, u, vErr = prepareVM(ctx, cfg)
+	}()
+	v.payloadDir = filepath.Join(v.runDir, "payload")
+	var bErr error
+	v.built, v.broken, bErr = buildPayload(ctx, cfg.goCmd, v.payloadDir, pkgs)
+	wg.Wait()
+	if vErr != nil {
+		return v, vErr
+	}
+	if bErr != nil || len(v.built) == 0 {
+		return v, bErr
+	}
+	v.initrd = filepath.Join(v.runDir, "initramfs.cpio")
+	p := payload{dir: v.payloadDir, pkgs: v.built, nookBin: cfg.nookBin, testTimeout: cfg.testTimeout}
+	if err := writeInitramfs(v.initrd, v.kernel, u, p); err != nil {
+		return v, err
+	}
+	if st, err := os.Stat(v.initrd); err == nil {
+		v.initrdSize = st.Size()
+	}
+	return v, nil
+}
+
+// vmStopped reports a VM that did not get through its plan, with the end
+// of its console. It counts as a failure unless a test it stopped already
+// does.
+func vmStopped(w io.Writer, t *tally, cfg config, b boot, runDir string) {
+	why := "crashed or powered off early"
+	if b.timedOut {
+		why = fmt.Sprintf("ran past -timeout %v and was killed", cfg.timeout)
+	}
+	qemu := "qemu exited 0"
+	if b.err != nil {
+		qemu = "qemu: " + b.err.Error()
+	}
+	msg := fmt.Sprintf("the VM %s (%s); console: %s", why, qemu, filepath.Join(runDir, "console.log"))
+	if t.failed == 0 {
+		t.fail("%s", msg)
+	} else {
+		t.note("%s", msg)
+	}
+	fmt.Fprintf(w, "=== vmtest: the end of the console\n%s\n", strings.Join(b.tail, "\n"))
 }
 
 // prepareVM fetches and unpacks the Debian packages the VM is made of.
