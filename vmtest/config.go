@@ -29,7 +29,7 @@ type config struct {
 	// kernelPkg pins the real package instead.
 	flavour   string
 	kernelPkg string
-	// accel is auto (KVM when /dev/kvm opens, else TCG), tcg or kvm.
+	// accel is tcg or kvm.
 	accel  string
 	cpus   int
 	memory int // MiB
@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.testTimeout, "test-timeout", 10*time.Minute, "-test.timeout of each test binary")
 	fs.StringVar(&c.flavour, "kernel", "cloud-amd64", "Debian kernel flavour: the VM boots linux-image-FLAVOUR's kernel")
 	fs.StringVar(&c.kernelPkg, "kernel-pkg", "", "boot this kernel package (e.g. linux-image-6.1.0-56-cloud-amd64) instead of resolving -kernel")
-	fs.StringVar(&c.accel, "accel", "auto", "qemu accelerator: auto (KVM if /dev/kvm opens, else TCG), tcg or kvm")
+	fs.StringVar(&c.accel, "accel", "tcg", "qemu accelerator: tcg (software, works everywhere) or kvm")
 	fs.IntVar(&c.cpus, "cpus", 2, "virtual CPUs")
 	fs.IntVar(&c.memory, "memory", 2048, "VM memory in MiB (the whole root filesystem lives in it)")
 	fs.StringVar(&c.nookBin, "nook-bin", "bin", "directory holding nook and nook-overlayfs (make build's output)")
@@ -86,9 +86,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	c.pkgs = strings.Fields(pkgs)
 	switch c.accel {
-	case "auto", "tcg", "kvm":
+	case "tcg", "kvm":
 	default:
-		return c, fmt.Errorf("-accel %q: use auto, tcg or kvm", c.accel)
+		return c, fmt.Errorf("-accel %q: use tcg or kvm", c.accel)
 	}
 	if c.timeout <= 0 || c.testTimeout <= 0 {
 		return c, errors.New("-timeout and -test-timeout must be positive")
