@@ -91,7 +91,7 @@ func Find(opts Options) (*Delegation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the cgroup hierarchy: %w", err)
 	}
-	d.Hierarchy, err = findHierarchy(mounts)
+	d.Hierarchy, err = FindHierarchy(mounts)
 	if err != nil {
 		if opts.Parent != "" {
 			return nil, fmt.Errorf("--cgroup-parent %s: %w", opts.Parent, err)

@@ -50,10 +50,11 @@ func (h Hierarchy) CgroupPath(dir string) (string, bool) {
 	return path.Join(root, rel), true
 }
 
-// findHierarchy picks the system's cgroup2 mount from the mount table:
+// FindHierarchy picks the system's cgroup2 mount from the mount table:
 // the first one under /sys/fs/cgroup (others are containers' or tests'
-// mounts), else the first one anywhere.
-func findHierarchy(mounts []mountinfo.Mount) (Hierarchy, error) {
+// mounts), else the first one anywhere. Without one the error wraps
+// ErrNoCgroup2.
+func FindHierarchy(mounts []mountinfo.Mount) (Hierarchy, error) {
 	var v2 *mountinfo.Mount
 	v1 := false
 	for i, m := range mounts {

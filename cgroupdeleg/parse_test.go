@@ -45,7 +45,7 @@ func TestFindHierarchy(t *testing.T) {
 		{"legacy", []mountinfo.Mount{m("/", "/sys/fs/cgroup/cpu", "cgroup")}, Hierarchy{}, false},
 		{"none", nil, Hierarchy{}, false},
 	} {
-		got, err := findHierarchy(tc.mounts)
+		got, err := FindHierarchy(tc.mounts)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("%s: %+v, %v; want %+v, ok %v", tc.name, got, err, tc.want, tc.ok)
 		}

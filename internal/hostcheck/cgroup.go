@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -77,23 +76,10 @@ func probeCgroup() cgroupInfo {
 }
 
 // cgroupLayout works out the hierarchy and nook's own cgroup directory
-// from the mount table and /proc/self/cgroup.
+// from the mount table and /proc/self/cgroup; the cgroup2 mount is the
+// one nook run uses (cgroupdeleg.FindHierarchy).
 func cgroupLayout(mounts []fsinfo.Mount, self []byte) cgroupInfo {
 	var info cgroupInfo
-	var v2 *fsinfo.Mount
-	v1 := false
-	for i, m := range mounts {
-		switch m.FSType {
-		case "cgroup2":
-			// The first one under /sys/fs/cgroup is the system's; others
-			// are containers' or test mounts.
-			if v2 == nil || !strings.HasPrefix(v2.Point, "/sys/fs/cgroup") && strings.HasPrefix(m.Point, "/sys/fs/cgroup") {
-				v2 = &mounts[i]
-			}
-		case "cgroup":
-			v1 = true
-		}
-	}
 	s := bufio.NewScanner(bytes.NewReader(self))
 	for s.Scan() {
 		// "0::/user.slice/..." for v2, "4:memory:/..." for v1.
@@ -112,28 +98,24 @@ func cgroupLayout(mounts []fsinfo.Mount, self []byte) cgroupInfo {
 		}
 	}
 	slices.Sort(info.V1Controllers)
+	v1 := slices.ContainsFunc(mounts, func(m fsinfo.Mount) bool { return m.FSType == "cgroup" })
+	h, err := cgroupdeleg.FindHierarchy(mounts)
 	switch {
-	case v2 != nil && v1:
-		info.Hierarchy = "hybrid"
-	case v2 != nil:
-		info.Hierarchy = "unified"
-	case v1:
+	case err != nil && v1:
 		info.Hierarchy = "legacy"
-	default:
+	case err != nil:
 		info.Hierarchy = "none"
+	case h.Hybrid:
+		info.Hierarchy = "hybrid"
+	default:
+		info.Hierarchy = "unified"
 	}
-	if v2 == nil {
+	if err != nil {
 		return info
 	}
-	info.V2Mount = v2.Point
+	info.V2Mount = h.Mount
 	if info.Own != "" {
-		// The mount shows the hierarchy from its root down (a cgroup
-		// namespace's root, in a container).
-		rel := info.Own
-		if v2.Root != "/" {
-			rel = strings.TrimPrefix(rel, v2.Root)
-		}
-		info.Dir = filepath.Join(v2.Point, rel)
+		info.Dir = h.Dir(info.Own)
 	}
 	return info
 }
