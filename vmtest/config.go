@@ -40,6 +40,10 @@ type config struct {
 	// cache holds downloads, kernels and the logs of the last keepRuns runs.
 	cache    string
 	keepRuns int
+	// systemd boots the systemd flavour: a Debian root filesystem with
+	// systemd as PID 1 and a lingering user, for the tests in
+	// *systemd_vmtest_test.go files (see isSystemdTestFile).
+	systemd bool
 	// verbose prints the whole console while the VM runs, not only the
 	// harness's progress lines.
 	verbose bool
@@ -77,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.goCmd, "go", "go", "go command")
 	fs.StringVar(&c.cache, "cache", "", "cache directory (default $XDG_CACHE_HOME/nook-vmtest)")
 	fs.IntVar(&c.keepRuns, "keep-runs", 10, "keep the logs of this many runs")
+	fs.BoolVar(&c.systemd, "systemd", false, "boot the systemd VM (Debian root filesystem from mmdebstrap, systemd as init, a lingering user) and run the tests of *systemd_vmtest_test.go files")
 	fs.BoolVar(&c.verbose, "v", false, "print the whole VM console, not only progress")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -33,17 +33,24 @@ const (
 
 // header writes one entry's header and name; the data follows.
 func (c *cpioWriter) header(name string, mode, uid, gid uint32, size int64, rmajor, rminor uint32) error {
-	if size > 0xffffffff {
-		return fmt.Errorf("%s: %d bytes is too big for a cpio entry", name, size)
-	}
 	c.ino++
 	nlink := uint32(1)
 	if mode&0o170000 == cpioDir {
 		nlink = 2
 	}
+	return c.headerIno(name, mode, uid, gid, size, rmajor, rminor, c.ino, nlink)
+}
+
+// headerIno is header with the inode number and link count given: the
+// kernel links a regular file to an earlier one with the same inode
+// number when its link count is 2 or more.
+func (c *cpioWriter) headerIno(name string, mode, uid, gid uint32, size int64, rmajor, rminor, ino, nlink uint32) error {
+	if size > 0xffffffff {
+		return fmt.Errorf("%s: %d bytes is too big for a cpio entry", name, size)
+	}
 	// ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor
 	// rdevminor namesize check, each as 8 hex digits.
-	fields := []uint32{c.ino, mode, uid, gid, nlink, 0, uint32(size), 0, 0, rmajor, rminor, uint32(len(name) + 1), 0}
+	fields := []uint32{ino, mode, uid, gid, nlink, 0, uint32(size), 0, 0, rmajor, rminor, uint32(len(name) + 1), 0}
 	if _, err := c.write([]byte("070701")); err != nil {
 		return err
 	}
@@ -128,6 +135,35 @@ func (c *cpioWriter) File(name string, perm, uid, gid uint32, src string) error 
 		return fmt.Errorf("copy %s: it changed size while being copied", src)
 	}
 	return c.pad()
+}
+
+// FileFrom adds a regular file of size bytes read from r. With linkable,
+// later entries can be hard links to it (LinkTo with the returned inode
+// number).
+func (c *cpioWriter) FileFrom(name string, perm, uid, gid uint32, size int64, r io.Reader, linkable bool) (uint32, error) {
+	c.ino++
+	nlink := uint32(1)
+	if linkable {
+		nlink = 2
+	}
+	if err := c.headerIno(name, cpioFile|perm, uid, gid, size, 0, 0, c.ino, nlink); err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(c.w, io.LimitReader(r, size))
+	c.off += n
+	if err != nil {
+		return 0, fmt.Errorf("copy %s: %w", name, err)
+	}
+	if n != size {
+		return 0, fmt.Errorf("copy %s: %d bytes, want %d", name, n, size)
+	}
+	return c.ino, c.pad()
+}
+
+// LinkTo adds name as a hard link to the file added as inode ino (with
+// FileFrom and linkable): same mode, no data.
+func (c *cpioWriter) LinkTo(name string, perm, uid, gid, ino uint32) error {
+	return c.headerIno(name, cpioFile|perm, uid, gid, 0, 0, 0, ino, 2)
 }
 
 // Close writes the trailer and flushes; it does not close the underlying

@@ -145,16 +145,19 @@ func (t *tree) base(u userland) error {
 	return nil
 }
 
-func (t *tree) modules(k kernel) error {
+func (t *tree) modules(k kernel) error { return t.modulesAt("lib/modules/vmtest", k) }
+
+// modulesAt adds the modules and their "order" file to dir.
+func (t *tree) modulesAt(dir string, k kernel) error {
 	var order strings.Builder
 	for _, ko := range k.modules {
 		name := strings.TrimSuffix(filepath.Base(ko), ".ko")
-		if err := t.file("lib/modules/vmtest/"+name+".ko", 0o644, 0, 0, ko); err != nil {
+		if err := t.file(dir+"/"+name+".ko", 0o644, 0, 0, ko); err != nil {
 			return err
 		}
 		fmt.Fprintf(&order, "%s %s\n", name, moduleParams[name])
 	}
-	return t.bytes("lib/modules/vmtest/order", 0o644, []byte(order.String()))
+	return t.bytes(dir+"/order", 0o644, []byte(order.String()))
 }
 
 func (t *tree) payload(p payload) error {

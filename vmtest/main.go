@@ -122,11 +122,14 @@ func buildVM(ctx context.Context, cfg config, stderr io.Writer) (vm, error) {
 	if err != nil {
 		return v, err
 	}
-	pkgs, err := selectPackages(ctx, cfg.goCmd, modRoot, cfg.pkgs, cfg.run)
+	pkgs, err := selectPackages(ctx, cfg.goCmd, modRoot, cfg.pkgs, cfg.run, cfg.systemd)
 	if err != nil {
 		return v, err
 	}
 	if len(pkgs) == 0 {
+		if cfg.systemd {
+			return v, errors.New("no package to test: none has vmtest-tagged tests in a *systemd_vmtest_test.go file among -pkgs")
+		}
 		return v, errors.New("no package to test: none has vmtest-tagged tests (//go:build vmtest) among -pkgs")
 	}
 	names := make([]string, len(pkgs))
@@ -140,14 +143,18 @@ func buildVM(ctx context.Context, cfg config, stderr io.Writer) (vm, error) {
 	progress(stderr, "logs in %s", v.runDir)
 
 	var (
-		wg   sync.WaitGroup
-		u    userland
-		vErr error
+		wg     sync.WaitGroup
+		u      userland
+		rootfs string
+		vErr   error
 	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		v.kernel, u, vErr = prepareVM(ctx, cfg)
+		if vErr == nil && cfg.systemd {
+			rootfs, vErr = prepareRootfs(ctx, cfg.cache)
+		}
 	}()
 	v.payloadDir = filepath.Join(v.runDir, "payload")
 	var bErr error
@@ -161,7 +168,12 @@ func buildVM(ctx context.Context, cfg config, stderr io.Writer) (vm, error) {
 	}
 	v.initrd = filepath.Join(v.runDir, "initramfs.cpio")
 	p := payload{dir: v.payloadDir, pkgs: v.built, nookBin: cfg.nookBin, testTimeout: cfg.testTimeout}
-	if err := writeInitramfs(v.initrd, v.kernel, u, p); err != nil {
+	if cfg.systemd {
+		err = writeSystemdInitramfs(v.initrd, rootfs, v.kernel, p)
+	} else {
+		err = writeInitramfs(v.initrd, v.kernel, u, p)
+	}
+	if err != nil {
 		return v, err
 	}
 	if st, err := os.Stat(v.initrd); err == nil {

@@ -47,7 +47,11 @@ type listedPkg struct {
 // vmtest-tagged tests. A package named explicitly that does not exist yet
 // (or has nothing to run) is skipped with a notice, so the list can name
 // packages before they land.
-func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []string, run string) ([]testPkg, error) {
+//
+// Which tests a package runs depends on the VM's flavour: the Test
+// functions of files named *systemd_vmtest_test.go need the systemd VM
+// (-systemd) and run only there; the others only in the busybox VM.
+func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []string, run string, systemd bool) ([]testPkg, error) {
 	explicit := len(patterns) > 0
 	if !explicit {
 		patterns = []string{"./..."}
@@ -79,7 +83,7 @@ func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []strin
 			// A package that does not compile is reported when its
 			// test binary is built.
 		}
-		p, ok, err := vmPackage(lp, modRoot, run)
+		p, ok, err := vmPackage(lp, modRoot, run, systemd)
 		if err != nil {
 			return nil, err
 		}
@@ -97,9 +101,12 @@ func selectPackages(ctx context.Context, goCmd, modRoot string, patterns []strin
 
 // vmPackage makes lp a testPkg, running the Test functions of its tagged
 // test files, or run when set; ok is false when there is nothing to run.
-func vmPackage(lp listedPkg, modRoot, run string) (p testPkg, ok bool, err error) {
+func vmPackage(lp listedPkg, modRoot, run string, systemd bool) (p testPkg, ok bool, err error) {
 	var tests []string
 	for _, f := range append(append([]string{}, lp.TestGoFiles...), lp.XTestGoFiles...) {
+		if isSystemdTestFile(f) != systemd {
+			continue
+		}
 		path := filepath.Join(lp.Dir, f)
 		tagged, names, err := taggedTests(path)
 		if err != nil {
@@ -126,6 +133,12 @@ func vmPackage(lp listedPkg, modRoot, run string) (p testPkg, ok bool, err error
 		name = "root"
 	}
 	return testPkg{importPath: lp.ImportPath, dir: lp.Dir, rel: rel, name: name, run: run}, true, nil
+}
+
+// isSystemdTestFile reports whether the test file named name holds tests
+// for the systemd VM.
+func isSystemdTestFile(name string) bool {
+	return name == "systemd_vmtest_test.go" || strings.HasSuffix(name, "_systemd_vmtest_test.go")
 }
 
 // taggedTests reports whether the Go file at path needs the vmtest tag to

@@ -49,7 +49,7 @@ func TestSelectPackages(t *testing.T) {
 	}
 	smokeRun := "^(TestRunInDelegatedCgroup)$"
 
-	all, err := selectPackages(ctx, "go", root, nil, "")
+	all, err := selectPackages(ctx, "go", root, nil, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,14 +71,14 @@ func TestSelectPackages(t *testing.T) {
 
 	// Named packages that do not exist, or have nothing tagged, are
 	// skipped; -run replaces the tagged tests.
-	named, err := selectPackages(ctx, "go", root, []string{"./vmtest/smoke", "./vmtest/not-yet", "./vmtest"}, "")
+	named, err := selectPackages(ctx, "go", root, []string{"./vmtest/smoke", "./vmtest/not-yet", "./vmtest"}, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(named) != 1 || named[0].run != smokeRun {
 		t.Errorf("named selection: %+v", named)
 	}
-	withRun, err := selectPackages(ctx, "go", root, []string{"./vmtest"}, "TestSelectPackages")
+	withRun, err := selectPackages(ctx, "go", root, []string{"./vmtest"}, "TestSelectPackages", false)
 	if err != nil {
 		t.Fatal(err)
 	}
