@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -115,6 +116,16 @@ func vmPackage(lp listedPkg, modRoot, run string, systemd bool) (p testPkg, ok b
 		if tagged {
 			tests = append(tests, names...)
 		}
+	}
+	if systemd && run != "" {
+		// The systemd VM runs only its own tests: those -run picks among
+		// them (the part of -run before a "/" names top-level tests).
+		re, err := regexp.Compile(strings.SplitN(run, "/", 2)[0])
+		if err != nil {
+			return p, false, fmt.Errorf("-run %q: %w", run, err)
+		}
+		tests = slices.DeleteFunc(tests, func(name string) bool { return !re.MatchString(name) })
+		run = ""
 	}
 	if run == "" && len(tests) == 0 {
 		return p, false, nil

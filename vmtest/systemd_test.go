@@ -155,3 +155,24 @@ func TestSelectSystemdTests(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectSystemdRun: with -run, the systemd VM runs the systemd tests
+// it matches, and a package with none is left out.
+func TestSelectSystemdRun(t *testing.T) {
+	ctx := context.Background()
+	root, err := moduleRoot(ctx, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := selectPackages(ctx, "go", root, []string{"./cgroupdeleg", "./vmtest/smoke"}, "TestVM", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || strings.Contains(pkgs[0].run, "TestVMFind") || !strings.Contains(pkgs[0].run, "TestVMSystemdScope") {
+		t.Errorf("-run TestVM in the systemd VM: %+v", pkgs)
+	}
+	pkgs, err = selectPackages(ctx, "go", root, []string{"./cgroupdeleg"}, "TestVMFind", true)
+	if err != nil || len(pkgs) != 0 {
+		t.Errorf("-run TestVMFind in the systemd VM: %+v (%v)", pkgs, err)
+	}
+}
