@@ -85,7 +85,10 @@ func scopeHelper(mode string) (res helperResult) {
 	}
 	b, err := os.ReadFile(filepath.Join(p.Cgroup.Path(), "memory.max"))
 	res.MemoryMax = strings.TrimSpace(string(b))
-	if err := p.Cgroup.Remove(); err != nil {
+	if rerr := p.Cgroup.Remove(); err == nil {
+		err = rerr
+	}
+	if err != nil {
 		res.Err = err.Error()
 	}
 	return res
