@@ -25,6 +25,9 @@ type config struct {
 	// testTimeout is each test binary's -test.timeout, so a hung test
 	// prints its goroutines before the VM's timeout kills everything.
 	testTimeout time.Duration
+	// bootTimeout: a VM whose /init has not said "ready" by then is
+	// killed and booted once more.
+	bootTimeout time.Duration
 	// flavour names Debian's kernel metapackage linux-image-<flavour>;
 	// kernelPkg pins the real package instead.
 	flavour   string
@@ -72,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.run, "run", "", "-test.run for every package (default: the Test functions of its vmtest-tagged files)")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Minute, "kill the VM after this long")
 	fs.DurationVar(&c.testTimeout, "test-timeout", 10*time.Minute, "-test.timeout of each test binary")
+	fs.DurationVar(&c.bootTimeout, "boot-timeout", defaultBootTimeout, "kill a VM whose /init is not ready after this long, and boot it once more")
 	fs.StringVar(&c.flavour, "kernel", "cloud-amd64", "Debian kernel flavour: the VM boots linux-image-FLAVOUR's kernel")
 	fs.StringVar(&c.kernelPkg, "kernel-pkg", "", "boot this kernel package (e.g. linux-image-6.1.0-56-cloud-amd64) instead of resolving -kernel")
 	fs.StringVar(&c.accel, "accel", "tcg", "qemu accelerator: tcg (software, works everywhere) or kvm")
@@ -95,8 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		return c, fmt.Errorf("-accel %q: use tcg or kvm", c.accel)
 	}
-	if c.timeout <= 0 || c.testTimeout <= 0 {
-		return c, errors.New("-timeout and -test-timeout must be positive")
+	if c.timeout <= 0 || c.testTimeout <= 0 || c.bootTimeout <= 0 {
+		return c, errors.New("-timeout, -test-timeout and -boot-timeout must be positive")
 	}
 	if c.cpus < 1 || c.memory < 256 {
 		return c, errors.New("-cpus must be at least 1 and -memory at least 256 (MiB)")

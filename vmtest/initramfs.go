@@ -15,6 +15,11 @@ import (
 //go:embed init.sh
 var initScript []byte
 
+// payloadScript runs the test binaries; both flavours' /init source it.
+//
+//go:embed payload.sh
+var payloadScript []byte
+
 // The user the tests run as in the VM (init.sh makes it).
 const vmUID, vmGID = 1000, 1000
 
@@ -40,6 +45,7 @@ type payload struct {
 //	/lib/modules/vmtest/     the modules and "order" (name and parameters per line)
 //	/usr/local/bin/          nook, nook-overlayfs
 //	/vmtest/runas            drops to the user inside a cgroup
+//	/vmtest/payload.sh       runs the test binaries (sourced by /init)
 //	/vmtest/bin/NAME.test    the test binaries
 //	/vmtest/src/REL/         each package's files and testdata, the user's
 //	/vmtest/plan             NAME REL RUN TIMEOUT per line, tab-separated
@@ -171,6 +177,9 @@ func (t *tree) payload(p payload) error {
 		}
 	}
 	if err := t.file("vmtest/runas", 0o755, 0, 0, filepath.Join(p.dir, "runas")); err != nil {
+		return err
+	}
+	if err := t.bytes("vmtest/payload.sh", 0o644, payloadScript); err != nil {
 		return err
 	}
 	if err := t.dir("vmtest/src", 0o755, vmUID, vmGID); err != nil {

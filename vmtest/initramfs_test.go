@@ -87,6 +87,7 @@ func TestInitramfs(t *testing.T) {
 		"usr/bin/newgidmap":                "-rwsr-xr-x 0/0",
 		"usr/local/bin/nook":               "-rwxr-xr-x 0/0",
 		"vmtest/bin/vmtest.test":           "-rwxr-xr-x 0/0",
+		"vmtest/payload.sh":                "-rw-r--r-- 0/0",
 		"vmtest/src":                       "drwxr-xr-x 1000/1000",
 		"vmtest/src/vmtest":                "drwxr-xr-x 1000/1000",
 		"vmtest/src/vmtest/init.sh":        "-rwxr-xr-x 1000/1000",

@@ -85,6 +85,13 @@ func runVM(ctx context.Context, cfg config, stdout, stderr io.Writer) (int, erro
 		if b, err = runQemu(ctx, cfg, v.kernel, v.initrd, v.runDir, stderr); err != nil {
 			return 0, err
 		}
+		if b.bootHung {
+			// Once: a second hang is a real problem, reported below.
+			progress(stderr, "the VM did not boot within %v (console in %s); booting it again", cfg.bootTimeout, v.runDir)
+			if b, err = runQemu(ctx, cfg, v.kernel, v.initrd, v.runDir, stderr); err != nil {
+				return 0, err
+			}
+		}
 		data, err := os.ReadFile(filepath.Join(v.runDir, "results.txt"))
 		if err != nil {
 			return 0, fmt.Errorf("read the VM's results: %w", err)
@@ -197,7 +204,10 @@ func buildVM(ctx context.Context, cfg config, stderr io.Writer) (vm, error) {
 // does.
 func vmStopped(w io.Writer, t *tally, cfg config, b boot, runDir string) {
 	why := "crashed or powered off early"
-	if b.timedOut {
+	switch {
+	case b.bootHung:
+		why = fmt.Sprintf("did not boot within %v, twice, and was killed", cfg.bootTimeout)
+	case b.timedOut:
 		why = fmt.Sprintf("ran past -timeout %v and was killed", cfg.timeout)
 	}
 	qemu := "qemu exited 0"

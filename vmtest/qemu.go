@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,10 @@ const kernelArgs = "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic tsc=relia
 // boot is how the VM ran.
 type boot struct {
 	timedOut bool
+	// bootHung: /init never said it was ready within bootTimeout; the
+	// VM was killed (a TCG boot now and then hangs before the kernel
+	// prints a line; a second boot goes through).
+	bootHung bool
 	err      error         // qemu's exit, or nil
 	wall     time.Duration // qemu start to exit
 	// toReady is the host's time from qemu's start to /init's "ready"
@@ -66,6 +71,12 @@ func qemuArgs(c config, k kernel, initrd, results string) []string {
 		"-kernel", kernelFile, "-initrd", initrd, "-append", kernelArgs)
 }
 
+// defaultBootTimeout bounds qemu's start to /init's "ready" line
+// (-boot-timeout): normally 4 s (busybox) or 18 s (systemd) under TCG, a
+// minute or two on a loaded machine; a boot that has not got there by
+// then has hung.
+const defaultBootTimeout = 4 * time.Minute
+
 // runQemu boots the VM and waits for it to power off, for at most
 // c.timeout. The console goes to consoleLog with the host's time in front
 // of each line; /init's progress lines (all of it with -v) also go to
@@ -101,13 +112,28 @@ func runQemu(ctx context.Context, c config, k kernel, initrd, runDir string, pro
 		return b, fmt.Errorf("start %s: %w", qemuBin, err)
 	}
 	w.Close()
-	b.toReady, b.guestPayload, b.tail = followConsole(r, logFile, progress, start, c.verbose)
+	ready := make(chan struct{})
+	var bootHung atomic.Bool
+	hung := time.AfterFunc(c.bootTimeout, func() {
+		select {
+		case <-ready:
+		default:
+			bootHung.Store(true)
+			cancel()
+		}
+	})
+	b.toReady, b.guestPayload, b.tail = followConsole(r, logFile, progress, start, c.verbose, ready)
 	r.Close()
 	b.err = cmd.Wait()
+	hung.Stop()
+	b.bootHung = bootHung.Load()
 	b.wall = time.Since(start)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case b.bootHung:
+		fmt.Fprintf(logFile, "# no ready line from /init within %v: boot hung, qemu killed\n", c.bootTimeout)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		b.timedOut = true
-	} else if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return b, fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return b, nil
@@ -115,7 +141,8 @@ func runQemu(ctx context.Context, c config, k kernel, initrd, runDir string, pro
 
 // followConsole copies the console to log until qemu closes it, and picks
 // out /init's timing lines.
-func followConsole(r io.Reader, log, progress io.Writer, start time.Time, verbose bool) (toReady time.Duration, payload string, tail []string) {
+// ready is closed at /init's "ready" line.
+func followConsole(r io.Reader, log, progress io.Writer, start time.Time, verbose bool, ready chan<- struct{}) (toReady time.Duration, payload string, tail []string) {
 	const tailLines = 40
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 64<<10), 1<<20)
@@ -130,6 +157,7 @@ func followConsole(r io.Reader, log, progress io.Writer, start time.Time, verbos
 		if rest, ok := strings.CutPrefix(line, "VMTEST: "); ok {
 			if strings.HasPrefix(rest, "ready ") && toReady == 0 {
 				toReady = at
+				close(ready)
 			}
 			if v, ok := strings.CutPrefix(rest, "done payload_s="); ok {
 				payload = v

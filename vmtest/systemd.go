@@ -43,7 +43,7 @@ TimeoutStartSec=infinity
 //	/etc/systemd/system/vmtest.service    systemdUnit, wanted by multi-user.target
 //	/vmtest/modules/                      the modules and "order"
 //	/usr/local/bin/                       nook, nook-overlayfs
-//	/vmtest/runas, /vmtest/bin, /vmtest/src, /vmtest/plan   as in writeInitramfs
+//	/vmtest/runas, payload.sh, bin, src, plan   as in writeInitramfs
 func writeSystemdInitramfs(file, rootfs string, k kernel, p payload) (err error) {
 	f, err := os.Create(file)
 	if err != nil {

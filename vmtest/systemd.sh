@@ -99,42 +99,10 @@ clean() {
 	done
 }
 
-run_package() {
-	name=$1 rel=$2 run=$3 timeout=$4
-	mkdir $LEAF || fatal "make $LEAF"
-	say "$name: start"
-	t0=$(uptime_s)
-	echo "##vmtest## begin $name" >&3
-	rm -f /run/vmtest.out
-	mkfifo /run/vmtest.out
-	cat /run/vmtest.out >&3 &
-	cat_pid=$!
-	env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/user USER=user LOGNAME=user \
-		TMPDIR=/tmp XDG_RUNTIME_DIR=$RUNDIR DBUS_SESSION_BUS_ADDRESS=unix:path=$RUNDIR/bus \
-		NOOK_TEST_STRICT=1 NOOK_VMTEST=1 NOOK_VMTEST_SYSTEMD=1 \
-		/vmtest/runas -uid $UID_ -gid $UID_ -cgroup $LEAF -dir "/vmtest/src/$rel" -- \
-		"/vmtest/bin/$name.test" -test.v=test2json -test.count=1 \
-		-test.timeout="$timeout" -test.run="$run" </dev/null >/run/vmtest.out 2>&1 &
-	wait $!
-	rc=$?
-	secs=$(awk "BEGIN { print $(uptime_s) - $t0 }")
-	left=$(leftovers)
-	clean
-	wait $cat_pid
-	printf '\n##vmtest## end %s rc=%s secs=%s\n' "$name" "$rc" "$secs" >&3
-	if [ -n "$left" ]; then
-		echo "##vmtest## leftover $name $left" >&3
-		say "$name: left behind: $left"
-	fi
-	say "$name: exit status $rc after ${secs} s"
-}
-
-T_START=$(uptime_s)
-say "ready at_s=$T_START"
-tab=$(printf '\t')
-while IFS=$tab read -r name rel run timeout; do
-	run_package "$name" "$rel" "$run" "$timeout"
-done </vmtest/plan
-say "done payload_s=$(awk "BEGIN { print $(uptime_s) - $T_START }")"
-echo "##vmtest## done" >&3
+# The test binaries run as the user from a root-owned, undelegated cgroup,
+# with the user session's bus, so that nook has to ask systemd.
+make_leaf() { mkdir $LEAF; }
+PAYLOAD_ENV="XDG_RUNTIME_DIR=$RUNDIR DBUS_SESSION_BUS_ADDRESS=unix:path=$RUNDIR/bus NOOK_VMTEST_SYSTEMD=1"
+. /vmtest/payload.sh
+run_plan
 finish
