@@ -49,7 +49,17 @@ type payload struct {
 //	/vmtest/bin/NAME.test    the test binaries
 //	/vmtest/src/REL/         each package's files and testdata, the user's
 //	/vmtest/plan             NAME REL RUN TIMEOUT per line, tab-separated
-func writeInitramfs(file string, k kernel, u userland, p payload) (err error) {
+func writeInitramfs(file string, k kernel, u userland, p payload) error {
+	return writeArchive(file,
+		func(t *tree) error { return t.base(u) },
+		func(t *tree) error { return t.modules(k) },
+		func(t *tree) error { return t.payload(p) },
+	)
+}
+
+// writeArchive writes an uncompressed cpio to file, its content added by
+// steps in order; both VMs' initramfs are made this way.
+func writeArchive(file string, steps ...func(*tree) error) (err error) {
 	f, err := os.Create(file)
 	if err != nil {
 		return fmt.Errorf("write initramfs: %w", err)
@@ -60,11 +70,7 @@ func writeInitramfs(file string, k kernel, u userland, p payload) (err error) {
 		}
 	}()
 	t := &tree{w: newCPIOWriter(f), dirs: map[string]bool{}}
-	for _, step := range []func(*tree) error{
-		func(t *tree) error { return t.base(u) },
-		func(t *tree) error { return t.modules(k) },
-		func(t *tree) error { return t.payload(p) },
-	} {
+	for _, step := range steps {
 		if err := step(t); err != nil {
 			return fmt.Errorf("write initramfs: %w", err)
 		}

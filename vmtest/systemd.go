@@ -44,18 +44,8 @@ TimeoutStartSec=infinity
 //	/vmtest/modules/                      the modules and "order"
 //	/usr/local/bin/                       nook, nook-overlayfs
 //	/vmtest/runas, payload.sh, bin, src, plan   as in writeInitramfs
-func writeSystemdInitramfs(file, rootfs string, k kernel, p payload) (err error) {
-	f, err := os.Create(file)
-	if err != nil {
-		return fmt.Errorf("write initramfs: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("write initramfs: %w", cerr)
-		}
-	}()
-	t := &tree{w: newCPIOWriter(f), dirs: map[string]bool{}}
-	for _, step := range []func(*tree) error{
+func writeSystemdInitramfs(file, rootfs string, k kernel, p payload) error {
+	return writeArchive(file,
 		func(t *tree) error { return t.rootfs(rootfs) },
 		func(t *tree) error { return t.bytes("init", 0o755, systemdScript) },
 		func(t *tree) error {
@@ -69,15 +59,7 @@ func writeSystemdInitramfs(file, rootfs string, k kernel, p payload) (err error)
 		},
 		func(t *tree) error { return t.modulesAt("vmtest/modules", k) },
 		func(t *tree) error { return t.payload(p) },
-	} {
-		if err := step(t); err != nil {
-			return fmt.Errorf("write initramfs: %w", err)
-		}
-	}
-	if err := t.w.Close(); err != nil {
-		return fmt.Errorf("write initramfs: %w", err)
-	}
-	return nil
+	)
 }
 
 // rootfs copies the entries of the tar at file into the archive. Device
