@@ -147,11 +147,16 @@ func TestSingleIDChown(t *testing.T) {
 }
 
 func TestInitReaps(t *testing.T) {
+	// The orphan becomes init's child when the shell execs true and ends;
+	// init reaps it when its SIGCHLD comes, so the check waits (bounded)
+	// for the pid to go. Without reaping it stays a zombie for ever.
 	out := inside(t, userns.Auto, func(c *Config) { c.Process.Init = true }, `
-		sh -c 'sleep 0 & exec true'
+		sh -c 'sleep 0 & echo $! >/tmp/orphan; exec true'
 		cat /proc/1/cmdline | tr '\0' ' ' | cut -d' ' -f2
-		ps -o stat,comm | grep -c '^Z' || true`)
-	if out != RoleChild+"\n0\n" {
+		pid=$(cat /tmp/orphan); i=0
+		while [ -e /proc/$pid ] && [ $i -lt 500 ]; do usleep 10000; i=$((i+1)); done
+		if [ -e /proc/$pid ]; then echo "zombie: $(cat /proc/$pid/stat)"; else echo reaped; fi`)
+	if out != RoleChild+"\nreaped\n" {
 		t.Errorf("got %q", out)
 	}
 }
