@@ -14,6 +14,8 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 // Credentials are read from the files Podman reads, in its order, then
@@ -301,7 +303,7 @@ func editAuthFile(path string, edit func(map[string]json.RawMessage) (bool, erro
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("write credentials %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, append(out, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(out, '\n'), atomicfile.Options{Durable: true}); err != nil {
 		return fmt.Errorf("write credentials %s: %w", path, err)
 	}
 	return nil

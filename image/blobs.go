@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 // digestOf is the "sha256:<hex>" digest of data.
@@ -50,7 +52,7 @@ func (s *Store) putBlob(d string, data []byte) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil
 	}
-	if err := writeFileAtomic(p, data); err != nil {
+	if err := atomicfile.WriteFile(p, data, atomicfile.Options{Durable: true}); err != nil {
 		return fmt.Errorf("store blob %s: %w", d, err)
 	}
 	return nil

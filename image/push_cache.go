@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 // A push compresses a layer the registry lacks, so the compressed digest
@@ -54,5 +56,5 @@ func (s *Store) rememberPushed(diffID string, d v1.Descriptor) {
 	if err != nil {
 		return
 	}
-	_ = writeFileAtomic(p, data)
+	_ = atomicfile.WriteFile(p, data, atomicfile.Options{Durable: true})
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nookrun/nook/cgroupdeleg"
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 // Container states, as Docker names them.
@@ -246,31 +247,7 @@ func (c *Container) save(durable bool) error {
 	if err != nil {
 		return fmt.Errorf("encode container %s: %w", c.ShortID(), err)
 	}
-	return writeFileAtomic(filepath.Join(c.dir, "container.json"), b, durable)
-}
-
-// writeFileAtomic writes p through a temporary file and rename, with an
-// fsync before the rename when durable.
-func writeFileAtomic(p string, b []byte, durable bool) error {
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	_, err = f.Write(b)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(c.dir, "container.json"), b, atomicfile.Options{Durable: durable})
 }
 
 // List reads every container's record; running ones whose monitor is gone

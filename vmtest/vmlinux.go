@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 // Under TCG, the kernel decompressing itself costs time on every boot.
@@ -51,7 +53,7 @@ func cachedVmlinux(ctx context.Context, dir string) (string, error) {
 		}
 		for off := bytes.Index(bz, f.magic); off >= 0; {
 			if elfImage := decompressAt(ctx, bz[off:], f.tool); elfImage != nil {
-				if err := writeFileAtomic(out, elfImage); err != nil {
+				if err := atomicfile.WriteFile(out, elfImage, atomicfile.Options{Perm: 0o644}); err != nil {
 					return "", fmt.Errorf("keep vmlinux: %w", err)
 				}
 				return out, nil
@@ -84,22 +86,4 @@ func decompressAt(ctx context.Context, data []byte, tool []string) []byte {
 		return nil
 	}
 	return out.Bytes()
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/internal/atomicfile"
 )
 
 func newPushCmd() *cobra.Command {
@@ -42,7 +44,7 @@ again. The image keeps its ID: a later pull gives the same image.`,
 				return registryError("push", args[0], err)
 			}
 			if digestFile != "" {
-				if err := writeFileAtomically(digestFile, []byte(d)); err != nil {
+				if err := atomicfile.WriteFile(digestFile, []byte(d), atomicfile.Options{Perm: 0o644}); err != nil {
 					return fmt.Errorf("write --digestfile: %w", err)
 				}
 			}
