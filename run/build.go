@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/network"
 )
 
 // fuseMountData is the mount(2) data of the union: the fd, a root of
@@ -22,7 +24,8 @@ func buildContainer(ch channel, spec *childSpec) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := mountUnion(ch, spec.Rootfs, spec.FUSEDevice); err != nil {
+	iface, err := mountUnion(ch, spec.Rootfs, spec.FUSEDevice)
+	if err != nil {
 		return err
 	}
 	root, err := unix.Open(spec.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -82,31 +85,38 @@ func buildContainer(ch channel, spec *childSpec) error {
 			return err
 		}
 	}
+	if iface != nil {
+		if err := iface.Apply(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // mountUnion opens /dev/fuse here, inside the container's user namespace
 // (the kernel wants the fd opened in the namespace of the mount), mounts
 // it on rootfs and hands it to the monitor, which serves the union on it.
-func mountUnion(ch channel, rootfs, device string) error {
+// The monitor's go-ahead brings the tap to configure, if any.
+func mountUnion(ch channel, rootfs, device string) (*network.Interface, error) {
 	fd, err := unix.Open(device, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("open %s: %w: the kernel has no FUSE device here (sudo modprobe fuse; sudo apt-get install fuse3)", device, err)
+		return nil, fmt.Errorf("open %s: %w: the kernel has no FUSE device here (sudo modprobe fuse; sudo apt-get install fuse3)", device, err)
 	}
 	if err != nil {
-		return fmt.Errorf("open %s: %w: nook needs it readable and writable by you (sudo chmod 0666 %s, as the fuse3 package sets it up)", device, err, device)
+		return nil, fmt.Errorf("open %s: %w: nook needs it readable and writable by you (sudo chmod 0666 %s, as the fuse3 package sets it up)", device, err, device)
 	}
 	defer unix.Close(fd)
 	if err := unix.Mount("nook", rootfs, "fuse.nook", unix.MS_NODEV, fmt.Sprintf(fuseMountData, fd)); err != nil {
-		return fmt.Errorf("mount the union on %s: %w", rootfs, err)
+		return nil, fmt.Errorf("mount the union on %s: %w", rootfs, err)
 	}
 	if err := ch.send(message{Type: msgFUSE}, fd); err != nil {
-		return err
+		return nil, err
 	}
-	if _, _, err := ch.expect(msgServing); err != nil {
-		return fmt.Errorf("wait for the union: %w", err)
+	m, _, err := ch.expect(msgServing)
+	if err != nil {
+		return nil, fmt.Errorf("wait for the union: %w", err)
 	}
-	return nil
+	return m.Interface, nil
 }
 
 func addMount(root int, m Mount) error {

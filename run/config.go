@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/nookrun/nook/cgroupdeleg"
+	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/userns"
 )
 
@@ -45,9 +46,15 @@ type Config struct {
 	Mounts []Mount
 	// ReadOnly mounts the root filesystem read-only.
 	ReadOnly bool
-	// HostNetwork keeps the host's network namespace (--network host);
-	// otherwise the container has one of its own with only lo.
-	HostNetwork bool
+	// Network is the container's network: its mode (the zero Mode is
+	// none: a namespace of its own with only lo), driver and published
+	// ports. Run attaches the driver once the container's first process
+	// has its id maps and stops it when the container ends.
+	Network network.Setup
+	// DNS and ExtraHosts are --dns, --dns-search, --dns-option and
+	// --add-host, for the container's /etc/resolv.conf and /etc/hosts.
+	DNS        network.DNS
+	ExtraHosts []network.HostEntry
 	// UserNS is the user namespace plan: maps, mode.
 	UserNS userns.Plan
 	// HostUser is the invoking user's login name and home directory:
@@ -78,3 +85,7 @@ type Exit struct {
 	// container (its cgroup's memory.events), as Docker's state says.
 	OOMKilled bool
 }
+
+// hostNetwork is true when the container keeps the host's network
+// namespace.
+func (c *Config) hostNetwork() bool { return c.Network.Mode.Kind == network.Host }

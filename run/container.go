@@ -16,6 +16,7 @@ import (
 
 	"github.com/nookrun/nook/cgroupdeleg"
 	"github.com/nookrun/nook/internal/atomicfile"
+	"github.com/nookrun/nook/network"
 )
 
 // Container states, as Docker names them.
@@ -58,6 +59,10 @@ type Container struct {
 	// Cgroup is the container's cgroup directory, when it has one: for
 	// nook stats while it runs, and for the sweep after its monitor died.
 	Cgroup string `json:"cgroup,omitempty"`
+	// Network is the container's network mode (--network), and Ports its
+	// published ports, for nook port, ps and inspect.
+	Network string                `json:"network,omitempty"`
+	Ports   []network.PortMapping `json:"ports,omitempty"`
 	// stale is a Lost record that still says running on disk.
 	stale bool
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nookrun/nook/fuseunion"
+	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/userns"
 )
 
@@ -122,6 +123,8 @@ type running struct {
 	srv   *fuseunion.Server
 	tty   *ttyRelay
 	stdio *pipedStdio
+	// net is the container's network driver, once attached.
+	net *network.Attached
 }
 
 // start takes the container from a fresh child to a running workload,
@@ -142,17 +145,27 @@ func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (i
 		closeLowers(lowers)
 		return exitNookError, err
 	}
+	// The network driver starts while the child mounts the union: the
+	// child waits for msgServing before it leaves the host's tree, so
+	// the driver's helpers still find the host's binaries there.
+	attached := r.attachNetwork()
 	_, fd, err := r.ch.expect(msgFUSE)
 	if err != nil {
 		closeLowers(lowers)
+		r.waitNetwork(attached)
 		return exitNookError, r.childError(err)
 	}
 	r.srv, err = fuseunion.Mount(fmt.Sprintf("/dev/fd/%d", fd), r.unionConfig(lowers))
 	if err != nil {
 		unix.Close(fd)
+		r.waitNetwork(attached)
 		return exitNookError, fmt.Errorf("serve the container's root: %w", err)
 	}
-	if err := r.ch.send(message{Type: msgServing}, -1); err != nil {
+	iface, err := r.waitNetwork(attached)
+	if err != nil {
+		return exitNookError, &StartError{Code: exitNookError, Err: err}
+	}
+	if err := r.ch.send(message{Type: msgServing, Interface: iface}, -1); err != nil {
 		return exitNookError, err
 	}
 	for {
@@ -217,7 +230,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 		Rootfs:     rootfs,
 		ReadOnly:   r.cfg.ReadOnly,
 		Hostname:   r.cfg.Hostname,
-		NetNS:      !r.cfg.HostNetwork,
+		NetNS:      !r.cfg.hostNetwork(),
 		CgroupNS:   r.cfg.Cgroup != nil,
 		Mounts:     append(etc, r.cfg.Mounts...),
 		Process:    proc,
@@ -294,6 +307,9 @@ func (r *running) finish() int {
 		r.tty.wait()
 	}
 	r.stdio.wait()
+	if r.net != nil {
+		r.net.Close()
+	}
 	if r.srv != nil {
 		// The container's mount namespace died with its last process,
 		// which aborted the FUSE connection.
@@ -322,7 +338,7 @@ type child struct {
 // outside its limits, and into a cgroup namespace rooted there.
 func startChild(cfg Config, sock *os.File) (*child, error) {
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
-	if !cfg.HostNetwork {
+	if !cfg.hostNetwork() {
 		flags |= unix.CLONE_NEWNET
 	}
 	if cfg.Cgroup != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/network"
 )
 
 // The monitor and the child talk over one SOCK_SEQPACKET socketpair: each
@@ -22,8 +24,8 @@ import (
 //	msgSpec ───────────────────────────▶   (read by stage 2) open /dev/fuse, mount it
 //	                                  ◀─── msgFUSE + /dev/fuse fd
 //	serve the union on the fd
-//	msgServing ────────────────────────▶   /proc, /dev, /sys, volumes, pivot_root,
-//	                                       hostname, user, capabilities
+//	msgServing (+ tap to configure) ───▶   /proc, /dev, /sys, volumes, pivot_root,
+//	                                       hostname, network, user, capabilities
 //	                                  ◀─── msgPTY + pty master fd (with -t)
 //	                                  ◀─── msgExecError (on failure: what and exit code)
 //	                                       exec the workload: the socket (close-on-exec)
@@ -47,6 +49,9 @@ type message struct {
 	// and the exit status nook reports for it.
 	Error string `json:"error,omitempty"`
 	Code  int    `json:"code,omitempty"`
+	// Interface is msgServing's: the tap the child configures, when the
+	// network driver left that to it.
+	Interface *network.Interface `json:"interface,omitempty"`
 }
 
 // maxPacket bounds one message; a spec with many mounts and a long

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
 )
 
@@ -50,6 +51,8 @@ func Main() int {
 		switch role := os.Args[1]; role {
 		case run.RoleChild:
 			return run.ChildMain(os.Args[2:])
+		case network.RolePortHelper:
+			return network.PortHelperMain(os.Args[2:])
 		}
 	}
 	return Run(os.Args[1:], os.Stdout, os.Stderr)

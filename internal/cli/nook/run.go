@@ -56,25 +56,25 @@ Without --rm it stays, stopped, for 'nook ps -a' and 'nook rm'.`,
 	fl.BoolVar(&f.readOnly, "read-only", false, "Mount the container's root filesystem as read only")
 	fl.StringVarP(&f.hostname, "hostname", "h", "", "Container host name")
 	fl.StringVar(&f.name, "name", "", "Assign a name to the container")
-	fl.StringVar(&f.network, "network", "none", "Connect a container to a network (none, host)")
 	fl.BoolVar(&f.init, "init", false, "Run an init inside the container that forwards signals and reaps processes")
 	fl.StringVar(&f.userns, "userns", "auto", "User namespace to use (auto, keep-id, single)")
 	fl.StringVar(&f.upperDir, "upper-dir", "", "Directory for the container's writable layer (default: in the store, or node-local storage when the store is on a network filesystem)")
 	fl.BoolVar(&f.fuseDebug, "fuse-debug", false, "Log every FUSE request of the root filesystem")
 	fl.MarkHidden("fuse-debug")
 	addPullFlag(c, f)
+	addNetworkFlags(c, &f.net)
 	addResourceFlags(c, &f.res)
 	// -h is --hostname, as in Docker: help is --help only.
 	fl.Bool("help", false, "Print usage")
-	c.RegisterFlagCompletionFunc("network", cobra.FixedCompletions([]string{"none", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	c.RegisterFlagCompletionFunc("userns", cobra.FixedCompletions([]string{"auto", "keep-id", "single"}, cobra.ShellCompDirectiveNoFileComp))
 	c.ValidArgsFunction = completeImages
 	return c
 }
 
 func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) error {
-	if f.network != "none" && f.network != "host" {
-		return usageErr(cmd, fmt.Errorf("network %q is not supported: use none or host", f.network))
+	netMode, err := f.net.parse()
+	if err != nil {
+		return usageErr(cmd, err)
 	}
 	if f.workdir != "" && !strings.HasPrefix(f.workdir, "/") {
 		return fmt.Errorf("the working directory %q is invalid: it needs to be an absolute path", f.workdir)
@@ -123,6 +123,13 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if plan.Notice != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", plan.Notice)
 	}
+	cn, err := f.net.networkFor(netMode, img)
+	if err != nil {
+		return err
+	}
+	if cn.note != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", cn.note)
+	}
 	cs, _, err := openContainers(cmd)
 	if err != nil {
 		return err
@@ -137,11 +144,13 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 		ImageID:    img.ID,
 		Command:    argv,
 		AutoRemove: f.rm,
+		Network:    cn.setup.Mode.String(),
+		Ports:      cn.setup.Ports,
 	}, upperBase)
 	if err != nil {
 		return err
 	}
-	exit, runErr := runCreated(cmd, f, img, ctr, plan, cgroups, env, argv, mounts, releaseStore)
+	exit, runErr := runCreated(cmd, f, img, ctr, plan, cgroups, cn, env, argv, mounts, releaseStore)
 	code := exit.Code
 	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
 	ctr.OOMKilled = exit.OOMKilled
@@ -169,7 +178,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 
 // runCreated runs a created container in a runtime directory of its own,
 // removed afterwards.
-func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, cgroups *cgroupSetup, env, argv []string, mounts []run.Mount, layersOpened func()) (run.Exit, error) {
+func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, cgroups *cgroupSetup, cn containerNetwork, env, argv []string, mounts []run.Mount, layersOpened func()) (run.Exit, error) {
 	failed := run.Exit{Code: 125}
 	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
 	if err != nil {
@@ -179,6 +188,7 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 		os.RemoveAll(state)
 		runtimedir.Cleanup(filepath.Dir(state))
 	}()
+	cn.setup.StateDir = state
 	layers := make([]string, len(img.Layers))
 	for i, l := range img.Layers {
 		layers[i] = l.Tar
@@ -216,13 +226,15 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 			Tty:  f.tty,
 			Init: f.init,
 		},
-		Mounts:      mounts,
-		ReadOnly:    f.readOnly,
-		HostNetwork: f.network == "host",
-		UserNS:      plan,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		FUSEDebug:   f.fuseDebug,
+		Mounts:     mounts,
+		ReadOnly:   f.readOnly,
+		Network:    cn.setup,
+		DNS:        cn.dns,
+		ExtraHosts: cn.hosts,
+		UserNS:     plan,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		FUSEDebug:  f.fuseDebug,
 	}
 	if f.interactive {
 		cfg.Stdin = os.Stdin

@@ -31,7 +31,7 @@ type runFlags struct {
 	readOnly    bool
 	hostname    string
 	name        string
-	network     string
+	net         networkFlags
 	init        bool
 	userns      string
 	upperDir    string

@@ -1,0 +1,106 @@
+package nook
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/image"
+	"github.com/nookrun/nook/network"
+)
+
+// networkFlags are nook run's network flags, as Docker spells them.
+type networkFlags struct {
+	network    string
+	publish    []string
+	publishAll bool
+	dns        []string
+	dnsSearch  []string
+	dnsOption  []string
+	addHost    []string
+}
+
+func addNetworkFlags(c *cobra.Command, n *networkFlags) {
+	fl := c.Flags()
+	fl.StringVar(&n.network, "network", "", "Connect a container to a network: pasta, slirp4netns, none, host or container:NAME (default: pasta when installed, else slirp4netns)")
+	fl.StringVar(&n.network, "net", "", "Same as --network")
+	fl.MarkHidden("net")
+	fl.StringArrayVarP(&n.publish, "publish", "p", nil, "Publish a container's port(s) to the host ([HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], ranges allowed)")
+	fl.BoolVarP(&n.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
+	fl.StringArrayVar(&n.dns, "dns", nil, "Set custom DNS servers")
+	fl.StringArrayVar(&n.dnsSearch, "dns-search", nil, "Set custom DNS search domains ('.' for none)")
+	fl.StringArrayVar(&n.dnsOption, "dns-option", nil, "Set DNS options")
+	fl.StringArrayVar(&n.addHost, "add-host", nil, "Add a custom host-to-IP mapping (NAME:IP; IP may be host-gateway)")
+	c.RegisterFlagCompletionFunc("network", cobra.FixedCompletions([]string{"pasta", "slirp4netns", "none", "host", "container:"}, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
+}
+
+// containerNetwork is a container's network, decided from the flags and
+// the image before anything starts.
+type containerNetwork struct {
+	setup network.Setup
+	dns   network.DNS
+	hosts []network.HostEntry
+	// note is a line for the user about the choice of driver.
+	note string
+}
+
+// parse checks the flags that need no image; networkFor does the rest.
+func (n *networkFlags) parse() (network.Mode, error) {
+	return network.ParseMode(n.network)
+}
+
+// networkFor decides the container's network. Host ports are checked and
+// reserved here, before the container exists, so that a port in use or a
+// privileged one is a clear error. The caller sets the setup's StateDir.
+func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (containerNetwork, error) {
+	var cn containerNetwork
+	bins := network.Binaries{}
+	if mode.Kind == "" {
+		mode, cn.note = bins.Default()
+	}
+	binary, err := bins.Resolve(mode)
+	if err != nil {
+		return cn, err
+	}
+	var ports []network.PortMapping
+	for _, p := range n.publish {
+		ms, err := network.ParsePublish(p)
+		if err != nil {
+			return cn, err
+		}
+		ports = append(ports, ms...)
+	}
+	if n.publishAll {
+		ms, err := network.ExposedPorts(img.Config.ExposedPorts)
+		if err != nil {
+			return cn, err
+		}
+		ports = append(ports, ms...)
+	}
+	if len(ports) > 0 && !mode.Private() {
+		return cn, fmt.Errorf("--publish needs a network of the container's own: use --network pasta or slirp4netns, not %s", mode)
+	}
+	if err := network.ReserveHostPorts(ports); err != nil {
+		return cn, err
+	}
+	for _, s := range n.dns {
+		if err := network.ParseDNSServer(s); err != nil {
+			return cn, err
+		}
+	}
+	cn.dns = network.DNS{Servers: n.dns, Search: n.dnsSearch, Options: n.dnsOption}
+	for _, h := range n.addHost {
+		e, err := network.ParseAddHost(h)
+		if err != nil {
+			return cn, err
+		}
+		cn.hosts = append(cn.hosts, e)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return cn, fmt.Errorf("find the nook binary: %w", err)
+	}
+	cn.setup = network.Setup{Mode: mode, Binary: binary, Ports: ports, Exe: exe}
+	return cn, nil
+}
