@@ -51,11 +51,11 @@ func checkPasta(path string) error {
 	return nil
 }
 
-// pastaCacheFile is in the user's runtime directory (never on a network
-// home directory), "" when there is none.
+// pastaCacheFile is in the user's cache directory ($XDG_CACHE_HOME/nook),
+// "" when there is none.
 func pastaCacheFile() string {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
+	dir, err := os.UserCacheDir()
+	if err != nil {
 		return ""
 	}
 	return filepath.Join(dir, "nook", "pasta-ok")

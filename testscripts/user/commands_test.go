@@ -49,7 +49,14 @@ import (
 //	    pushed into it, and a wait for a background command's output in a
 //	    file (registry_cmd_test.go)
 //
-// and the exits program (exits_test.go) checks an exact exit status:
+//	httpget URL, udpecho HOST:PORT MSG, hostserve BODY, freeport VAR
+//	    an HTTP GET and a UDP echo from the host (retried until the
+//	    server answers), an HTTP server on the host's loopback in
+//	    $HOSTPORT, a free port in $VAR (net_cmd_test.go)
+//
+// and the programs exits (exits_test.go), which checks an exact exit
+// status, udpechod and dnsd (netprogs_test.go), a UDP echo server and a
+// DNS server:
 //
 //	exec exits N PROG [ARG...]
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -64,6 +71,10 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"waitfile":    cmdWaitFile,
 		"cgroupfile":  cmdCgroupFile,
 		"cgroupsleft": cmdCgroupsLeft,
+		"httpget":     cmdHTTPGet,
+		"udpecho":     cmdUDPEcho,
+		"hostserve":   cmdHostServe,
+		"freeport":    cmdFreePort,
 	}
 }
 

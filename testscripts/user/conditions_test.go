@@ -3,6 +3,7 @@ package usertest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"sync"
 
 	"github.com/nookrun/nook/image/imagetest"
@@ -26,6 +27,8 @@ type probes struct {
 //	subids    the user has subordinate uid and gid ranges and
 //	          newuidmap/newgidmap, so nook run maps more than one id
 //	          (with NOOK_TEST_STRICT=1 their absence fails the script)
+//	netdrivers  pasta, slirp4netns, nsenter and ip are installed, for
+//	          the network drivers (strict: their absence fails the script)
 //	registry  docker-registry and htpasswd are installed, for the
 //	          registry command (strict: their absence fails the script)
 //	cgroupdeleg  a cgroup v2 subtree with cpu, io, memory and pids is
@@ -49,6 +52,20 @@ func (p *probes) condition(cond string) (bool, error) {
 		if err := p.subidsErr; err != nil {
 			if nstest.Strict() {
 				return false, fmt.Errorf("NOOK_TEST_STRICT=1 forbids skipping: %w", err)
+			}
+			return false, nil
+		}
+		return true, nil
+	case "netdrivers":
+		var missing []string
+		for _, bin := range []string{"pasta", "slirp4netns", "nsenter", "ip"} {
+			if _, err := exec.LookPath(bin); err != nil {
+				missing = append(missing, bin)
+			}
+		}
+		if len(missing) > 0 {
+			if nstest.Strict() {
+				return false, fmt.Errorf("NOOK_TEST_STRICT=1 forbids skipping: %v not installed (apt-get install passt slirp4netns util-linux iproute2)", missing)
 			}
 			return false, nil
 		}

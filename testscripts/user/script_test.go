@@ -25,8 +25,10 @@ import (
 // binary is called.
 func commands() map[string]func() int {
 	return map[string]func() int{
-		"nook":  nook.Main,
-		"exits": exitsMain,
+		"nook":     nook.Main,
+		"exits":    exitsMain,
+		"udpechod": udpechodMain,
+		"dnsd":     dnsdMain,
 	}
 }
 

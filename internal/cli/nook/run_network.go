@@ -3,6 +3,9 @@ package nook
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -97,10 +100,36 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 		}
 		cn.hosts = append(cn.hosts, e)
 	}
-	exe, err := os.Executable()
+	exe, err := selfPath()
 	if err != nil {
-		return cn, fmt.Errorf("find the nook binary: %w", err)
+		return cn, err
 	}
 	cn.setup = network.Setup{Mode: mode, Binary: binary, Ports: ports, Exe: exe}
 	return cn, nil
+}
+
+// selfPath is the nook binary for helpers started through another
+// program (nsenter), which cannot pass nook an argv[0] of its own: the
+// path nook was started by, when its name is nook's (so that a test
+// binary installed as "nook" is started as nook again), else the
+// executable itself.
+func selfPath() (string, error) {
+	if arg0 := os.Args[0]; filepath.Base(arg0) == "nook" {
+		p := arg0
+		if !strings.Contains(arg0, "/") {
+			if found, err := exec.LookPath(arg0); err == nil {
+				p = found
+			}
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			if _, err := os.Stat(abs); err == nil {
+				return abs, nil
+			}
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the nook binary: %w", err)
+	}
+	return exe, nil
 }
