@@ -29,8 +29,10 @@ const driverStartTimeout = 30 * time.Second
 // Setup is a container's network as decided before it starts.
 type Setup struct {
 	Mode Mode
-	// Binary is the driver's path (Binaries.Resolve).
-	Binary string
+	// Binary is the driver's path and PastaOld says a pasta is too old
+	// to forward UDP (both set by Binaries.Resolve).
+	Binary   string
+	PastaOld bool
 	// Ports are the published ports, their host ports reserved
 	// (ReserveHostPorts).
 	Ports []PortMapping

@@ -72,40 +72,56 @@ func (b Binaries) lookPath(name string) (string, error) {
 }
 
 // Default picks the network of a container when --network was not given,
-// as Podman does: pasta when it is installed and new enough, slirp4netns
-// otherwise. Without either the container gets loopback only, and note
-// says why and what to install.
+// as Podman does: pasta when it is installed and current, slirp4netns
+// otherwise (an old pasta still when there is no slirp4netns). Without
+// either the container gets loopback only. note, when not empty, says
+// why the choice was not pasta and what to install; it is given once per
+// pasta binary, not on every run.
 func (b Binaries) Default() (m Mode, note string) {
+	_, slirpErr := b.lookPath("slirp4netns")
 	pastaPath, pastaErr := b.lookPath("pasta")
 	if pastaErr == nil {
-		if err := checkPasta(pastaPath); err == nil {
+		sup, err := checkPasta(pastaPath)
+		switch {
+		case err == nil && !sup.Old:
 			return Mode{Kind: Pasta}, ""
-		} else if _, err2 := b.lookPath("slirp4netns"); err2 == nil {
+		case slirpErr == nil && err != nil:
 			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns: %v", err)
+		case slirpErr == nil:
+			if sup.Noticed {
+				return Mode{Kind: Slirp4netns}, ""
+			}
+			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns, not pasta: the installed pasta (%s) predates passt 2024_08_21 and cannot forward UDP from the host's loopback (--network pasta still uses it, forwarding UDP itself)", pastaPath)
+		case err == nil:
+			return Mode{Kind: Pasta}, ""
 		}
 	}
-	if _, err := b.lookPath("slirp4netns"); err == nil {
+	if slirpErr == nil {
 		return Mode{Kind: Slirp4netns}, ""
 	}
 	return Mode{Kind: None}, "no network driver is installed, so the container has loopback only; " + installHint(Pasta)
 }
 
 // Resolve checks that the driver of an explicit mode is installed and
-// returns its path ("" for modes without a driver).
-func (b Binaries) Resolve(m Mode) (string, error) {
+// fills in s.Binary and s.PastaOld.
+func (b Binaries) Resolve(s *Setup) error {
+	m := s.Mode
 	if !m.Private() {
-		return "", nil
+		return nil
 	}
 	path, err := b.lookPath(string(m.Kind))
 	if err != nil {
-		return "", fmt.Errorf("--network %s: %s is not installed: %s", m.Kind, m.Kind, installHint(m.Kind))
+		return fmt.Errorf("--network %s: %s is not installed: %s", m.Kind, m.Kind, installHint(m.Kind))
 	}
+	s.Binary = path
 	if m.Kind == Pasta {
-		if err := checkPasta(path); err != nil {
-			return "", fmt.Errorf("--network pasta: %w; use --network slirp4netns", err)
+		sup, err := checkPasta(path)
+		if err != nil {
+			return fmt.Errorf("--network pasta: %w; use --network slirp4netns", err)
 		}
+		s.PastaOld = sup.Old
 	}
-	return path, nil
+	return nil
 }
 
 // installHint names the package that has a driver.

@@ -58,7 +58,13 @@ func (a *Attached) startPasta(s Setup, pid int) error {
 		"--udp-ns", "none",
 		"--pid", fifo,
 	}
-	args = append(args, pastaForwards(s.Ports)...)
+	// An old pasta's UDP forwarding never delivers answers to clients on
+	// the host's loopback; those ports go through the builtin driver.
+	pastaPorts, ownPorts := s.Ports, []PortMapping(nil)
+	if s.PastaOld {
+		pastaPorts, ownPorts = splitUDP(s.Ports)
+	}
+	args = append(args, pastaForwards(pastaPorts)...)
 	args = append(args, strconv.Itoa(pid))
 	cmd := exec.Command(s.Binary, args...)
 	out := &tailBuffer{}
@@ -91,7 +97,22 @@ func (a *Attached) startPasta(s Setup, pid int) error {
 		return fmt.Errorf("start pasta: not ready after %s: %s", driverStartTimeout, pastaMessage(out.String()))
 	}
 	a.Interface = &Interface{Dev: tapName, IP: ContainerIP, PrefixLen: prefixLen, Gateway: GatewayIP, MTU: MTU}
+	if len(ownPorts) > 0 {
+		return a.forwardPorts(s, pid, ownPorts)
+	}
 	return nil
+}
+
+// splitUDP separates TCP mappings from UDP ones.
+func splitUDP(ports []PortMapping) (tcp, udp []PortMapping) {
+	for _, p := range ports {
+		if p.Protocol == "udp" {
+			udp = append(udp, p)
+		} else {
+			tcp = append(tcp, p)
+		}
+	}
+	return tcp, udp
 }
 
 // pastaForwards are pasta's -t and -u options for the published ports

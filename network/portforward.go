@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -21,16 +22,23 @@ import (
 // namespace (PortHelperMain).
 const RolePortHelper = "__port-helper"
 
-// forwardPorts publishes s.Ports with rootlesskit's builtin port driver:
+// forwardPorts publishes ports with rootlesskit's builtin port driver:
 // its parent half listens on the host here, in the monitor; its child
 // half is the port helper, which nsenter starts in the container's user
 // and network namespaces (and no other: the workload never sees it).
 // Connections are dialled to the container's address, so a server
 // listening on the container's loopback only is not reachable, as with
 // Docker.
-func (a *Attached) forwardPorts(s Setup, pid int, containerIP netip.Addr) error {
+func (a *Attached) forwardPorts(s Setup, pid int, ports []PortMapping) error {
+	dir, err := socketDir(s.StateDir)
+	if err != nil {
+		return fmt.Errorf("start the port driver: %w", err)
+	}
+	if dir != s.StateDir {
+		a.closers = append(a.closers, func() error { return os.RemoveAll(dir) })
+	}
 	out := &tailBuffer{}
-	d, err := parent.NewDriver(logTo(out, s.Log), s.StateDir)
+	d, err := parent.NewDriver(logTo(out, s.Log), dir)
 	if err != nil {
 		return fmt.Errorf("start the port driver: %w", err)
 	}
@@ -76,12 +84,12 @@ func (a *Attached) forwardPorts(s Setup, pid int, containerIP netip.Addr) error 
 	case <-time.After(driverStartTimeout):
 		return fmt.Errorf("the port helper did not start within %s", driverStartTimeout)
 	}
-	for _, m := range s.Ports {
+	for _, m := range ports {
 		st, err := d.AddPort(context.Background(), port.Spec{
 			Proto:      portProto(m),
 			ParentIP:   m.HostIP,
 			ParentPort: int(m.HostPort),
-			ChildIP:    containerIP.String(),
+			ChildIP:    ContainerIP,
 			ChildPort:  int(m.ContainerPort),
 		})
 		if err != nil {
@@ -104,4 +112,18 @@ func portProto(m PortMapping) string {
 		return m.Protocol + "6"
 	}
 	return m.Protocol + "4"
+}
+
+// maxSocketPath is the longest unix socket path that fits sockaddr_un
+// (108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
+// socketDir is where the port driver's socket and pipe go: the state
+// directory, or a short one of its own in the temporary directory when
+// the state directory's path is too long for a socket.
+func socketDir(stateDir string) (string, error) {
+	if len(filepath.Join(stateDir, ".bp-ready.pipe")) <= maxSocketPath {
+		return stateDir, nil
+	}
+	return os.MkdirTemp("", "nook-ports-")
 }

@@ -25,7 +25,11 @@ func (p PortMapping) String() string {
 	if ip == "" {
 		ip = "0.0.0.0"
 	}
-	return fmt.Sprintf("%s->%d/%s", netip.AddrPortFrom(netip.MustParseAddr(ip), p.HostPort), p.ContainerPort, p.Protocol)
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol)
+	}
+	return fmt.Sprintf("%s->%d/%s", netip.AddrPortFrom(a, p.HostPort), p.ContainerPort, p.Protocol)
 }
 
 // ParsePublish parses one -p/--publish value, Docker's

@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/rootless-containers/rootlesskit/v2/pkg/network/slirp4netns"
 )
@@ -35,14 +34,11 @@ func (a *Attached) startSlirp4netns(s Setup, pid int) error {
 		return fmt.Errorf("start slirp4netns: %w: %s", err, oneLine(out.String()))
 	}
 	a.Interface = &Interface{Dev: msg.Dev, IP: msg.IP, PrefixLen: msg.Netmask, Gateway: msg.Gateway, MTU: msg.MTU, Configure: true}
+	if msg.IP != ContainerIP {
+		return fmt.Errorf("slirp4netns gave the container %s, not %s", msg.IP, ContainerIP)
+	}
 	if len(s.Ports) > 0 {
-		ip, err := netip.ParseAddr(msg.IP)
-		if err != nil {
-			return fmt.Errorf("slirp4netns gave the address %q: %w", msg.IP, err)
-		}
-		if err := a.forwardPorts(s, pid, ip); err != nil {
-			return err
-		}
+		return a.forwardPorts(s, pid, s.Ports)
 	}
 	return nil
 }

@@ -49,10 +49,12 @@ import (
 //	    pushed into it, and a wait for a background command's output in a
 //	    file (registry_cmd_test.go)
 //
-//	httpget URL, udpecho HOST:PORT MSG, hostserve BODY, freeport VAR
+//	httpget URL, udpecho HOST:PORT MSG, hostserve BODY,
+//	freeport [-n N] VAR, hostaddr VAR, stdoutvar VAR REGEX
 //	    an HTTP GET and a UDP echo from the host (retried until the
 //	    server answers), an HTTP server on the host's loopback in
-//	    $HOSTPORT, a free port in $VAR (net_cmd_test.go)
+//	    $HOSTPORT, free ports, a non-loopback host address, and a value
+//	    from the last stdout (net_cmd_test.go)
 //
 // and the programs exits (exits_test.go), which checks an exact exit
 // status, udpechod and dnsd (netprogs_test.go), a UDP echo server and a
@@ -75,6 +77,8 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"udpecho":     cmdUDPEcho,
 		"hostserve":   cmdHostServe,
 		"freeport":    cmdFreePort,
+		"hostaddr":    cmdHostAddr,
+		"stdoutvar":   cmdStdoutVar,
 	}
 }
 

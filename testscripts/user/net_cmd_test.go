@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,8 @@ import (
 
 // cmdHTTPGet fetches a URL from the host and prints its body, retrying
 // refused and reset connections (a container still starting) until
-// waitLimit:
+// waitLimit; ! httpget tries once and fails if it got an answer (the
+// server is known to be up by then):
 //
 //	httpget URL
 func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
@@ -39,7 +41,7 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			err = fmt.Errorf("status %s, %v", resp.Status, rerr)
 		}
-		if time.Now().After(deadline) || !retryable(err) {
+		if neg || time.Now().After(deadline) || !retryable(err) {
 			if neg {
 				return
 			}
@@ -106,24 +108,88 @@ func cmdHostServe(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("HOSTPORT", strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 }
 
-// cmdFreePort sets $VAR to a TCP and UDP port that is free on the host's
-// loopback now:
+// cmdFreePort sets $VAR to a port that is free on the host for both TCP
+// and UDP now; with -n N, to the first of N consecutive free ports, and
+// $VAR_1 ... $VAR_{N-1} to the others:
 //
-//	freeport VAR
+//	freeport [-n N] VAR
 func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
+	n := 1
+	if len(args) == 3 && args[0] == "-n" {
+		var err error
+		n, err = strconv.Atoi(args[1])
+		ts.Check(err)
+		args = args[2:]
+	}
+	if neg || len(args) != 1 || n < 1 {
+		ts.Fatalf("usage: freeport [-n N] VAR")
 	}
 	for range 100 {
 		l, err := net.Listen("tcp", ":0")
 		ts.Check(err)
-		port := l.Addr().(*net.TCPAddr).Port
+		first := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		if u, err := net.ListenPacket("udp", ":"+strconv.Itoa(port)); err == nil {
-			u.Close()
-			ts.Setenv(args[0], strconv.Itoa(port))
+		if first+n > 65536 || !portsFree(first, n) {
+			continue
+		}
+		ts.Setenv(args[0], strconv.Itoa(first))
+		for i := 1; i < n; i++ {
+			ts.Setenv(fmt.Sprintf("%s_%d", args[0], i), strconv.Itoa(first+i))
+		}
+		return
+	}
+	ts.Fatalf("freeport: no %d consecutive ports free for both TCP and UDP", n)
+}
+
+// portsFree is true when n ports from first are free for TCP and UDP.
+func portsFree(first, n int) bool {
+	for p := first; p < first+n; p++ {
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		l.Close()
+		u, err := net.ListenPacket("udp", ":"+strconv.Itoa(p))
+		if err != nil {
+			return false
+		}
+		u.Close()
+	}
+	return true
+}
+
+// cmdHostAddr sets $VAR to one of the host's IPv4 addresses that is not
+// loopback:
+//
+//	hostaddr VAR
+func cmdHostAddr(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: hostaddr VAR")
+	}
+	addrs, err := net.InterfaceAddrs()
+	ts.Check(err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ts.Setenv(args[0], n.IP.String())
 			return
 		}
 	}
-	ts.Fatalf("freeport: no port free for both TCP and UDP")
+	ts.Fatalf("hostaddr: the host has no IPv4 address but loopback")
+}
+
+// cmdStdoutVar sets $VAR to the first group of REGEX in the last
+// command's standard output:
+//
+//	stdoutvar VAR REGEX
+func cmdStdoutVar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: stdoutvar VAR REGEX")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("stdoutvar: no match for %q (with a group) in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
 }

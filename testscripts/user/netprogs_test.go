@@ -14,15 +14,20 @@ import (
 // udpechodMain is the udpechod program, a UDP echo server for a container
 // (the test binary is static, so a script can bind it into one):
 //
-//	udpechod PORT
+//	udpechod PORT [udp|udp4|udp6]
 //
-// answers every datagram on PORT with "echo: " and the datagram.
+// answers every datagram on PORT with "echo: " and the datagram; the
+// socket is dual-stack (udp) unless said otherwise.
 func udpechodMain() int {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: udpechod PORT")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: udpechod PORT [udp|udp4|udp6]")
 		return 2
 	}
-	c, err := net.ListenPacket("udp", ":"+os.Args[1])
+	network := "udp"
+	if len(os.Args) == 3 {
+		network = os.Args[2]
+	}
+	c, err := net.ListenPacket(network, ":"+os.Args[1])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "udpechod: %v\n", err)
 		return 1

@@ -37,13 +37,13 @@ func newPsCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
-			fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+			fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 			for _, c := range list {
 				if !all && c.State != run.StateRunning {
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", idOf(c, noTrunc), c.Image, quoteCommand(c.Command, noTrunc),
-					sinceText(c.Created), status(c), c.Name)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", idOf(c, noTrunc), c.Image, quoteCommand(c.Command, noTrunc),
+					sinceText(c.Created), status(c), portsText(c), c.Name)
 			}
 			return tw.Flush()
 		},

@@ -62,10 +62,6 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 	if mode.Kind == "" {
 		mode, cn.note = bins.Default()
 	}
-	binary, err := bins.Resolve(mode)
-	if err != nil {
-		return cn, err
-	}
 	var ports []network.PortMapping
 	for _, p := range n.publish {
 		ms, err := network.ParsePublish(p)
@@ -104,7 +100,10 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 	if err != nil {
 		return cn, err
 	}
-	cn.setup = network.Setup{Mode: mode, Binary: binary, Ports: ports, Exe: exe}
+	cn.setup = network.Setup{Mode: mode, Ports: ports, Exe: exe}
+	if err := bins.Resolve(&cn.setup); err != nil {
+		return cn, err
+	}
 	return cn, nil
 }
 
