@@ -24,8 +24,8 @@ func ReserveHostPorts(ms []PortMapping) error {
 	for i := range ms {
 		m := &ms[i]
 		if m.HostPort != 0 && int(m.HostPort) < unprivStart {
-			return fmt.Errorf("cannot publish host port %d: ports below %d are privileged (net.ipv4.ip_unprivileged_port_start); choose a port of %d or more (-p %d:%d), or have the administrator lower it (sudo sysctl net.ipv4.ip_unprivileged_port_start=%d)",
-				m.HostPort, unprivStart, unprivStart, unprivStart+int(m.HostPort)%1000, m.ContainerPort, m.HostPort)
+			return fmt.Errorf("cannot publish host port %d: ports below %d are privileged (net.ipv4.ip_unprivileged_port_start); choose a port of %d or more (e.g. -p %d:%d), or have the administrator lower it (sudo sysctl net.ipv4.ip_unprivileged_port_start=%d)",
+				m.HostPort, unprivStart, unprivStart, suggestPort(m.HostPort, unprivStart), m.ContainerPort, m.HostPort)
 		}
 		port, err := probePort(m.Protocol, m.HostIP, m.HostPort)
 		if err != nil {
@@ -91,4 +91,14 @@ func unprivilegedPortStart() int {
 		return 1024
 	}
 	return n
+}
+
+// suggestPort is an unprivileged port like p: 80 → 8080, 443 → 8443.
+func suggestPort(p uint16, unprivStart int) int {
+	for _, s := range []int{8000 + int(p), 10000 + int(p)} {
+		if s >= unprivStart && s <= 65535 {
+			return s
+		}
+	}
+	return unprivStart
 }
