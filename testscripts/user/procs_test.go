@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -72,7 +73,12 @@ func scriptProcs(work string) ([]proc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
-	var out []proc
+	type candidate struct {
+		cmd  string
+		ppid int
+	}
+	all := make(map[int]candidate)
+	mine := make(map[int]bool)
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == os.Getpid() {
@@ -82,12 +88,46 @@ func scriptProcs(work string) ([]proc, error) {
 		if err != nil || len(cmdline) == 0 {
 			continue // gone, a zombie or a kernel thread
 		}
-		if !belongs(pid, work, onFS) {
-			continue
-		}
-		out = append(out, proc{pid: pid, cmd: commandLine(cmdline)})
+		all[pid] = candidate{cmd: commandLine(cmdline), ppid: parentPID(pid)}
+		mine[pid] = belongs(pid, work, onFS)
 	}
+	// Children of the script's processes are the script's too: the
+	// network drivers, which make themselves undumpable (their
+	// environment and directory unreadable) and leave for namespaces of
+	// their own. Parents come before children only by chance, so repeat
+	// until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for pid, c := range all {
+			if !mine[pid] && mine[c.ppid] {
+				mine[pid], changed = true, true
+			}
+		}
+	}
+	var out []proc
+	for pid, c := range all {
+		if mine[pid] {
+			out = append(out, proc{pid: pid, cmd: c.cmd})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].pid < out[j].pid })
 	return out, nil
+}
+
+// parentPID is pid's parent from /proc/PID/stat (0 if unreadable).
+func parentPID(pid int) int {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+	rest := b[bytes.LastIndexByte(b, ')')+1:]
+	f := strings.Fields(string(rest))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // belongs reports whether process pid is one of the script's (see above).
