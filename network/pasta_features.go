@@ -70,7 +70,10 @@ func checkPasta(path string) (pastaSupport, error) {
 		if sup.Old {
 			verdict = "old"
 		}
-		atomicfile.WriteFile(cache, []byte(key+" "+verdict+"\n"), atomicfile.Options{})
+		// Best effort: without the cache the next run asks pasta again.
+		if os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
+			atomicfile.WriteFile(cache, []byte(key+" "+verdict+"\n"), atomicfile.Options{})
+		}
 	}
 	return sup, nil
 }
