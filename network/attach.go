@@ -29,6 +29,9 @@ const driverStartTimeout = 30 * time.Second
 // Setup is a container's network as decided before it starts.
 type Setup struct {
 	Mode Mode
+	// Joined is the network kind of the container whose namespace a
+	// container:NAME mode shares, for its /etc/hosts and resolv.conf.
+	Joined Kind
 	// Binary is the driver's path and PastaOld says a pasta is too old
 	// to forward UDP (both set by Binaries.Resolve).
 	Binary   string
@@ -138,4 +141,13 @@ func logTo(t *tailBuffer, log io.Writer) io.Writer {
 // oneLine joins a driver's output into one line for an error.
 func oneLine(out string) string {
 	return strings.Join(strings.Fields(out), " ")
+}
+
+// EtcKind is the network kind the container's /etc files are written
+// for: the joined container's for container:NAME.
+func (s Setup) EtcKind() Kind {
+	if s.Mode.Kind == Container {
+		return s.Joined
+	}
+	return s.Mode.Kind
 }

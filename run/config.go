@@ -51,6 +51,15 @@ type Config struct {
 	// ports. Run attaches the driver once the container's first process
 	// has its id maps and stops it when the container ends.
 	Network network.Setup
+	// JoinPID, when not 0, is the first process of the container whose
+	// user and network namespaces this one joins (--network
+	// container:NAME), which nsenter at NsenterPath enters; UserNS must
+	// then be that container's plan.
+	JoinPID     int
+	NsenterPath string
+	// Started, if set, is called with the container's first process
+	// once the workload runs (for the record: others join it by it).
+	Started func(pid int)
 	// DNS and ExtraHosts are --dns, --dns-search, --dns-option and
 	// --add-host, for the container's /etc/resolv.conf and /etc/hosts.
 	DNS        network.DNS
@@ -89,3 +98,7 @@ type Exit struct {
 // hostNetwork is true when the container keeps the host's network
 // namespace.
 func (c *Config) hostNetwork() bool { return c.Network.Mode.Kind == network.Host }
+
+// mapsWritten is true when the child starts with its id maps in place:
+// written by os/exec before it runs, or those of a container it joins.
+func (c *Config) mapsWritten() bool { return c.JoinPID != 0 || c.UserNS.Direct() }

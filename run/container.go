@@ -17,6 +17,7 @@ import (
 	"github.com/nookrun/nook/cgroupdeleg"
 	"github.com/nookrun/nook/internal/atomicfile"
 	"github.com/nookrun/nook/network"
+	"github.com/nookrun/nook/userns"
 )
 
 // Container states, as Docker names them.
@@ -63,6 +64,11 @@ type Container struct {
 	// published ports, for nook port, ps and inspect.
 	Network string                `json:"network,omitempty"`
 	Ports   []network.PortMapping `json:"ports,omitempty"`
+	// ChildPID is the container's first process while it runs (as the
+	// host sees it), and UserNS its user namespace plan: a container
+	// started with --network container:NAME joins both.
+	ChildPID int          `json:"childPID,omitempty"`
+	UserNS   *userns.Plan `json:"userns,omitempty"`
 	// stale is a Lost record that still says running on disk.
 	stale bool
 

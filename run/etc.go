@@ -12,7 +12,7 @@ import (
 // /etc/resolv.conf into its state directory and returns the bind mounts
 // that put them in place, as Docker does.
 func writeEtcFiles(cfg Config) ([]Mount, error) {
-	kind := cfg.Network.Mode.Kind
+	kind := cfg.Network.EtcKind()
 	hosts, err := network.Hosts(cfg.Hostname, kind, cfg.ExtraHosts)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -130,7 +131,7 @@ type running struct {
 // start takes the container from a fresh child to a running workload,
 // following the protocol in proto.go.
 func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (int, error) {
-	if !r.cfg.UserNS.Direct() {
+	if !r.cfg.mapsWritten() {
 		if err := r.cfg.UserNS.Apply(r.child.pid); err != nil {
 			closeLowers(lowers)
 			return exitNookError, fmt.Errorf("map ids into the container's user namespace: %w", err)
@@ -172,6 +173,9 @@ func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (i
 		m, fd, err := r.ch.recv()
 		if errors.Is(err, io.EOF) {
 			// The socket is close-on-exec: the workload runs.
+			if r.cfg.Started != nil {
+				r.cfg.Started(r.child.pid)
+			}
 			return 0, nil
 		}
 		if err != nil {
@@ -358,7 +362,15 @@ func startChild(cfg Config, sock *os.File) (*child, error) {
 	if cfg.Cgroup != nil {
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cfg.Cgroup.FD()
 	}
-	if cfg.UserNS.Direct() {
+	if cfg.JoinPID != 0 {
+		// Into the other container's user and network namespaces
+		// through nsenter and RoleJoin, which clones the child.
+		flags &^= unix.CLONE_NEWUSER | unix.CLONE_NEWNET
+		cmd.Path = cfg.NsenterPath
+		cmd.Args = []string{"nsenter", "--target", strconv.Itoa(cfg.JoinPID), "--user", "--net", "--preserve-credentials", "--",
+			cfg.Network.Exe, RoleJoin, strconv.Itoa(os.Getpid()), strconv.Itoa(flags)}
+		cmd.SysProcAttr.Cloneflags = 0
+	} else if cfg.UserNS.Direct() {
 		cmd.Args = append(cmd.Args, stage2)
 		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = cfg.UserNS.SysProcIDMaps()
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = false

@@ -51,6 +51,8 @@ func Main() int {
 		switch role := os.Args[1]; role {
 		case run.RoleChild:
 			return run.ChildMain(os.Args[2:])
+		case run.RoleJoin:
+			return run.JoinMain(os.Args[2:])
 		case network.RolePortHelper:
 			return network.PortHelperMain(os.Args[2:])
 		}

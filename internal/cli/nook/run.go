@@ -17,6 +17,7 @@ import (
 	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/internal/fsinfo"
 	"github.com/nookrun/nook/internal/runtimedir"
+	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
 	"github.com/nookrun/nook/userns"
 )
@@ -116,13 +117,6 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 		return err
 	}
 	argv := command(img, cmd.Flags().Changed("entrypoint"), f.entrypoint, args)
-	plan, err := userPlan(mode)
-	if err != nil {
-		return err
-	}
-	if plan.Notice != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", plan.Notice)
-	}
 	cn, err := f.net.networkFor(netMode, img)
 	if err != nil {
 		return err
@@ -133,6 +127,19 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	cs, _, err := openContainers(cmd)
 	if err != nil {
 		return err
+	}
+	var plan userns.Plan
+	if netMode.Kind == network.Container {
+		if plan, err = cn.join(cs, netMode.Container, mode, cmd.Flags().Changed("userns")); err != nil {
+			return err
+		}
+	} else {
+		if plan, err = userPlan(mode); err != nil {
+			return err
+		}
+		if plan.Notice != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", plan.Notice)
+		}
 	}
 	upperBase, err := upperBase(store.Root(), f.upperDir)
 	if err != nil {
@@ -153,6 +160,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	exit, runErr := runCreated(cmd, f, img, ctr, plan, cgroups, cn, env, argv, mounts, releaseStore)
 	code := exit.Code
 	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
+	ctr.ChildPID = 0
 	ctr.OOMKilled = exit.OOMKilled
 	var se *run.StartError
 	failed := errors.As(runErr, &se) || runErr != nil
@@ -226,15 +234,17 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 			Tty:  f.tty,
 			Init: f.init,
 		},
-		Mounts:     mounts,
-		ReadOnly:   f.readOnly,
-		Network:    cn.setup,
-		DNS:        cn.dns,
-		ExtraHosts: cn.hosts,
-		UserNS:     plan,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		FUSEDebug:  f.fuseDebug,
+		Mounts:      mounts,
+		ReadOnly:    f.readOnly,
+		Network:     cn.setup,
+		JoinPID:     cn.joinPID,
+		NsenterPath: cn.nsenter,
+		DNS:         cn.dns,
+		ExtraHosts:  cn.hosts,
+		UserNS:      plan,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		FUSEDebug:   f.fuseDebug,
 	}
 	if f.interactive {
 		cfg.Stdin = os.Stdin
@@ -251,8 +261,14 @@ func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Conta
 		return failed, err
 	}
 	ctr.State, ctr.Started, ctr.MonitorPID = run.StateRunning, time.Now().UTC(), os.Getpid()
+	ctr.UserNS = &plan
 	if err := ctr.SaveRunning(); err != nil {
 		return failed, err
+	}
+	// Recorded so that other containers can join its namespaces.
+	cfg.Started = func(pid int) {
+		ctr.ChildPID = pid
+		ctr.SaveRunning()
 	}
 	return run.Run(cmd.Context(), cfg)
 }

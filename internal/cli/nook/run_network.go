@@ -8,9 +8,12 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/network"
+	"github.com/nookrun/nook/run"
+	"github.com/nookrun/nook/userns"
 )
 
 // networkFlags are nook run's network flags, as Docker spells them.
@@ -46,6 +49,44 @@ type containerNetwork struct {
 	hosts []network.HostEntry
 	// note is a line for the user about the choice of driver.
 	note string
+	// joinPID and nsenter are for container:NAME (join).
+	joinPID int
+	nsenter string
+}
+
+// join prepares --network container:NAME: the container must be running;
+// the new one enters its user and network namespaces, so it takes its
+// user namespace plan too (a different --userns cannot be honoured).
+func (cn *containerNetwork) join(cs *run.Containers, name string, mode userns.Mode, modeSet bool) (userns.Plan, error) {
+	other, err := cs.Get(name)
+	if err != nil {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: %w", name, err)
+	}
+	if other.State != run.StateRunning || other.ChildPID == 0 || other.UserNS == nil || unix.Kill(other.ChildPID, 0) != nil {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: the container is not running; start it first", name)
+	}
+	if modeSet && mode != other.UserNS.Mode {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: that container runs with --userns %s, and a container sharing its network shares its user namespace: drop --userns or use %s", name, other.UserNS.Mode, other.UserNS.Mode)
+	}
+	joined, err := network.ParseMode(other.Network)
+	if err != nil {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: its record says network %q: %w", name, other.Network, err)
+	}
+	if joined.Kind == network.Container {
+		// It joined another itself: its /etc files are that one's kind
+		// of network; loopback-only is the safe reading.
+		joined.Kind = network.None
+	}
+	if joined.Kind == network.Host {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: that container uses the host's network; use --network host", name)
+	}
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		return userns.Plan{}, fmt.Errorf("--network container:%s: nsenter is not installed (it is in util-linux: sudo apt-get install util-linux)", name)
+	}
+	cn.setup.Joined = joined.Kind
+	cn.joinPID, cn.nsenter = other.ChildPID, nsenter
+	return *other.UserNS, nil
 }
 
 // parse checks the flags that need no image; networkFor does the rest.
