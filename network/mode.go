@@ -131,3 +131,16 @@ func installHint(k Kind) string {
 	}
 	return "install passt for pasta (Debian/Ubuntu: sudo apt-get install passt; Fedora: sudo dnf install passt) or slirp4netns"
 }
+
+// PastaSupport says whether the pasta at path is usable (err) and, if so,
+// whether it is older than passt 2024_08_21 (old), for nook info.
+func PastaSupport(path string) (old bool, err error) {
+	sup, err := checkPasta(path)
+	return sup.Old, err
+}
+
+// DefaultMode is what a container gets without --network, for nook info.
+func DefaultMode() Mode {
+	m, _ := Binaries{}.Default()
+	return m
+}
