@@ -75,31 +75,32 @@ func (b Binaries) lookPath(name string) (string, error) {
 // as Podman does: pasta when it is installed and current, slirp4netns
 // otherwise (an old pasta still when there is no slirp4netns). Without
 // either the container gets loopback only. note, when not empty, says
-// why the choice was not pasta and what to install; it is given once per
-// pasta binary, not on every run.
-func (b Binaries) Default() (m Mode, note string) {
+// why the choice was not pasta and what to install. minor marks a note
+// that only explains a choice that works (an old pasta passed over): for
+// a user at a terminal, once per pasta binary, not for scripts.
+func (b Binaries) Default() (m Mode, note string, minor bool) {
 	_, slirpErr := b.lookPath("slirp4netns")
 	pastaPath, pastaErr := b.lookPath("pasta")
 	if pastaErr == nil {
 		sup, err := checkPasta(pastaPath)
 		switch {
 		case err == nil && !sup.Old:
-			return Mode{Kind: Pasta}, ""
+			return Mode{Kind: Pasta}, "", false
 		case slirpErr == nil && err != nil:
-			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns: %v", err)
+			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns: %v", err), true
 		case slirpErr == nil:
 			if sup.Noticed {
-				return Mode{Kind: Slirp4netns}, ""
+				return Mode{Kind: Slirp4netns}, "", false
 			}
-			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns, not pasta: the installed pasta (%s) predates passt 2024_08_21 and cannot forward UDP from the host's loopback (--network pasta still uses it, forwarding UDP itself)", pastaPath)
+			return Mode{Kind: Slirp4netns}, fmt.Sprintf("using slirp4netns, not pasta: the installed pasta (%s) predates passt 2024_08_21 and cannot forward UDP from the host's loopback (--network pasta still uses it, forwarding UDP itself)", pastaPath), true
 		case err == nil:
-			return Mode{Kind: Pasta}, ""
+			return Mode{Kind: Pasta}, "", false
 		}
 	}
 	if slirpErr == nil {
-		return Mode{Kind: Slirp4netns}, ""
+		return Mode{Kind: Slirp4netns}, "", false
 	}
-	return Mode{Kind: None}, "no network driver is installed, so the container has loopback only; " + installHint(Pasta)
+	return Mode{Kind: None}, "no network driver is installed, so the container has loopback only; " + installHint(Pasta), false
 }
 
 // Resolve checks that the driver of an explicit mode is installed and
@@ -141,6 +142,6 @@ func PastaSupport(path string) (old bool, err error) {
 
 // DefaultMode is what a container gets without --network, for nook info.
 func DefaultMode() Mode {
-	m, _ := Binaries{}.Default()
+	m, _, _ := Binaries{}.Default()
 	return m
 }

@@ -34,25 +34,25 @@ func TestDefault(t *testing.T) {
 	old := fakePasta(t, pastaNeeds...)
 	ancient := fakePasta(t, "--ns-ifname")
 
-	if m, note := binaries(map[string]string{"pasta": current, "slirp4netns": "/s"}).Default(); m.Kind != Pasta || note != "" {
+	if m, note, _ := binaries(map[string]string{"pasta": current, "slirp4netns": "/s"}).Default(); m.Kind != Pasta || note != "" {
 		t.Errorf("current pasta: %v, %q", m, note)
 	}
 	// An old pasta: slirp4netns, with a note the first time only.
 	b := binaries(map[string]string{"pasta": old, "slirp4netns": "/s"})
-	if m, note := b.Default(); m.Kind != Slirp4netns || !strings.Contains(note, "cannot forward UDP") {
+	if m, note, _ := b.Default(); m.Kind != Slirp4netns || !strings.Contains(note, "cannot forward UDP") {
 		t.Errorf("old pasta, first time: %v, %q", m, note)
 	}
-	if m, note := b.Default(); m.Kind != Slirp4netns || note != "" {
+	if m, note, _ := b.Default(); m.Kind != Slirp4netns || note != "" {
 		t.Errorf("old pasta, again: %v, %q", m, note)
 	}
 	// Still pasta when there is nothing else.
-	if m, _ := binaries(map[string]string{"pasta": old}).Default(); m.Kind != Pasta {
+	if m, _, _ := binaries(map[string]string{"pasta": old}).Default(); m.Kind != Pasta {
 		t.Errorf("old pasta alone: %v", m)
 	}
-	if m, note := binaries(map[string]string{"pasta": ancient, "slirp4netns": "/s"}).Default(); m.Kind != Slirp4netns || !strings.Contains(note, "lacks --config-net") {
+	if m, note, _ := binaries(map[string]string{"pasta": ancient, "slirp4netns": "/s"}).Default(); m.Kind != Slirp4netns || !strings.Contains(note, "lacks --config-net") {
 		t.Errorf("unusable pasta: %v, %q", m, note)
 	}
-	if m, note := binaries(nil).Default(); m.Kind != None || !strings.Contains(note, "apt-get install passt") {
+	if m, note, _ := binaries(nil).Default(); m.Kind != None || !strings.Contains(note, "apt-get install passt") {
 		t.Errorf("no driver: %v, %q", m, note)
 	}
 

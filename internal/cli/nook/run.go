@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/internal/fsinfo"
@@ -121,7 +122,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
-	if cn.note != "" {
+	if cn.note != "" && (!cn.minor || term.IsTerminal(int(os.Stderr.Fd()))) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "nook: note: %s\n", cn.note)
 	}
 	cs, _, err := openContainers(cmd)

@@ -47,8 +47,10 @@ type containerNetwork struct {
 	setup network.Setup
 	dns   network.DNS
 	hosts []network.HostEntry
-	// note is a line for the user about the choice of driver.
-	note string
+	// note is a line for the user about the choice of driver; minor
+	// when it only explains a choice that works (see Binaries.Default).
+	note  string
+	minor bool
 	// joinPID and nsenter are for container:NAME (join).
 	joinPID int
 	nsenter string
@@ -101,7 +103,7 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 	var cn containerNetwork
 	bins := network.Binaries{}
 	if mode.Kind == "" {
-		mode, cn.note = bins.Default()
+		mode, cn.note, cn.minor = bins.Default()
 	}
 	var ports []network.PortMapping
 	for _, p := range n.publish {
