@@ -7,8 +7,6 @@ import (
 	"text/template"
 
 	"github.com/spf13/cobra"
-
-	"github.com/nookrun/nook/image"
 )
 
 func newImageInspectCmd() *cobra.Command {
@@ -28,14 +26,7 @@ field as JSON).`,
 			if err != nil {
 				return err
 			}
-			var tmpl *template.Template
-			if format != "" {
-				tmpl, err = template.New("format").Funcs(template.FuncMap{"json": jsonText}).Parse(format)
-				if err != nil {
-					return usageErr(cmd, fmt.Errorf("--format: %w", err))
-				}
-			}
-			var out []image.Inspection
+			var out []any
 			for _, ref := range args {
 				in, err := s.Inspect(ref)
 				if err != nil {
@@ -43,27 +34,37 @@ field as JSON).`,
 				}
 				out = append(out, in)
 			}
-			w := cmd.OutOrStdout()
-			if tmpl == nil {
-				data, err := json.MarshalIndent(out, "", "    ")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(w, "%s\n", data)
-				return nil
-			}
-			for _, in := range out {
-				var b strings.Builder
-				if err := tmpl.Execute(&b, in); err != nil {
-					return fmt.Errorf("--format: %w", err)
-				}
-				fmt.Fprintln(w, b.String())
-			}
-			return nil
+			return printInspected(cmd, format, out)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "Print each image through this Go template")
 	return c
+}
+
+// printInspected prints inspected objects as a JSON array, or each
+// through the Go template format ({{json .X}} prints a field as JSON).
+func printInspected(cmd *cobra.Command, format string, out []any) error {
+	w := cmd.OutOrStdout()
+	if format == "" {
+		data, err := json.MarshalIndent(out, "", "    ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\n", data)
+		return nil
+	}
+	tmpl, err := template.New("format").Funcs(template.FuncMap{"json": jsonText}).Parse(format)
+	if err != nil {
+		return usageErr(cmd, fmt.Errorf("--format: %w", err))
+	}
+	for _, in := range out {
+		var b strings.Builder
+		if err := tmpl.Execute(&b, in); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	return nil
 }
 
 // jsonText is the template function json.

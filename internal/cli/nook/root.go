@@ -34,7 +34,7 @@ fuse-overlayfs's command line.`,
 	root.AddCommand(
 		newVersionCmd(),
 		newLayerCmd(),
-		newRunCmd(), newPsCmd(), newRmCmd(), newStatsCmd(), newPortCmd(),
+		newRunCmd(), newPsCmd(), newRmCmd(), newStatsCmd(), newPortCmd(), newInspectCmd(),
 		newInfoCmd(),
 		newImageCmd(), newImagesCmd("images"), newLoadCmd(), newImportCmd(), newRmiCmd("rmi"), newTagCmd(),
 		newPullCmd(), newPushCmd(), newSaveCmd(), newLoginCmd(), newLogoutCmd(),
