@@ -162,3 +162,39 @@ func TestPullTable(t *testing.T) {
 		t.Errorf("pull-* configuration listed under Setup:\n%s", got)
 	}
 }
+
+// TestNetworkTable: BenchmarkNetwork/<driver>/<peer> reports metrics, not
+// a time; its table has a row per driver and metric, and nook / podman is
+// marked against issue 6's targets, the direction depending on the metric.
+func TestNetworkTable(t *testing.T) {
+	got := report(t, "testdata/network.out")
+	for _, want := range []string{
+		"## Container network: TCP throughput and published-port latency, per driver (median)",
+		"| workload | nook | podman | nook / podman |",
+		// Medians of two runs each: pasta's nook of 11.45 and 11.55,
+		// 0.391 and 0.609, 0.7672 and 0.7328 ms; podman skipped.
+		"| pasta: host → container, Gbit/s | 11.5 | skipped | — |",
+		"| pasta: container → host, Gbit/s | 0.50 | skipped | — |",
+		"| pasta: connect + request via published port | 750 µs | skipped | — |",
+		// slirp4netns: 11.5 / 9.5, 2.2 / 2.5 (missed), 1.2 ms / 1.2 ms.
+		"| slirp4netns: host → container, Gbit/s | 11.5 | 9.50 | 1.21 ✓ |",
+		"| slirp4netns: container → host, Gbit/s | 2.20 | 2.50 | 0.88 ✗ (≥ 0.9) |",
+		"| slirp4netns: connect + request via published port | 1.20 ms | 1.20 ms | 1.00 ✓ |",
+		"Targets met: 2 of 6",
+		"nook / podman must be ≥ 0.9 for a throughput and ≤ 1.1 for the latency",
+		"- pasta-nook: `nook run --rm --init --network pasta",
+		"- rounds-per-run: 3 per peer",
+		"- passt: 0.0~git20230309.7c7625d-1\n",
+		"- `Network/pasta/podman`: skipped: podman version 4.3.1 cannot run --network pasta",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "- net-image:") {
+		t.Errorf("net-* configuration listed under Setup:\n%s", got)
+	}
+	if strings.Contains(got, "| pasta | ") || strings.Contains(got, "### ") {
+		t.Errorf("the network group got the time or metric tables of the other groups:\n%s", got)
+	}
+}
