@@ -76,8 +76,9 @@ func (b Binaries) lookPath(name string) (string, error) {
 // otherwise (an old pasta still when there is no slirp4netns). Without
 // either the container gets loopback only. note, when not empty, says
 // why the choice was not pasta and what to install. minor marks a note
-// that only explains a choice that works (an old pasta passed over): for
-// a user at a terminal, once per pasta binary, not for scripts.
+// about a choice that still runs the container (an old pasta passed over,
+// or loopback only): for a user at a terminal, not for scripts and batch
+// jobs, whose output it would change; nook info says the same.
 func (b Binaries) Default() (m Mode, note string, minor bool) {
 	_, slirpErr := b.lookPath("slirp4netns")
 	pastaPath, pastaErr := b.lookPath("pasta")
@@ -100,7 +101,7 @@ func (b Binaries) Default() (m Mode, note string, minor bool) {
 	if slirpErr == nil {
 		return Mode{Kind: Slirp4netns}, "", false
 	}
-	return Mode{Kind: None}, "no network driver is installed, so the container has loopback only; " + installHint(Pasta), false
+	return Mode{Kind: None}, "no network driver is installed, so the container has loopback only; " + installHint(Pasta), true
 }
 
 // Resolve checks that the driver of an explicit mode is installed and
