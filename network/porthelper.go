@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/child"
 	opaquekeys "github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/opaque"
+
+	"github.com/nookrun/nook/internal/pdeath"
 )
 
 // PortHelperMain is the port helper (RolePortHelper): the child half of
@@ -21,14 +20,8 @@ func PortHelperMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "nook: internal role %s: unexpected arguments %q\n", RolePortHelper, args)
 		return 125
 	}
-	// nsenter's entering the user namespace cleared the parent-death
-	// signal nook set; arm it again, then make sure the monitor did not
-	// die in between.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+	if err := pdeath.Rearm(args[2]); err != nil {
 		fmt.Fprintf(os.Stderr, "nook: port helper: %v\n", err)
-		return 125
-	}
-	if monitor, err := strconv.Atoi(args[2]); err != nil || os.Getppid() != monitor {
 		return 125
 	}
 	quit := make(chan struct{})

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookrun/nook/internal/pdeath"
 )
 
 // RoleJoin is the hidden role that starts a container's first process in
@@ -27,13 +29,8 @@ func JoinMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "nook: internal role %s: unexpected arguments %q\n", RoleJoin, args)
 		return exitNookError
 	}
-	// nsenter's entering the user namespace cleared the parent-death
-	// signal; arm it again, then check the monitor is still there.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+	if err := pdeath.Rearm(args[0]); err != nil {
 		fmt.Fprintf(os.Stderr, "nook: join: %v\n", err)
-		return exitNookError
-	}
-	if monitor, err := strconv.Atoi(args[0]); err != nil || os.Getppid() != monitor {
 		return exitNookError
 	}
 	flags, err := strconv.ParseUint(args[1], 10, 64)
