@@ -19,6 +19,9 @@ import (
 // picks. The checks bind and release each port; a program that takes one
 // in the moment before the driver binds it makes the driver fail instead.
 func ReserveHostPorts(ms []PortMapping) error {
+	if len(ms) == 0 {
+		return nil
+	}
 	unprivStart := unprivilegedPortStart()
 	seen := make(map[string]bool)
 	for i := range ms {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -21,15 +22,20 @@ type PortMapping struct {
 
 // String is Docker's form, "0.0.0.0:8080->80/tcp".
 func (p PortMapping) String() string {
-	ip := p.HostIP
-	if ip == "" {
-		ip = "0.0.0.0"
+	return fmt.Sprintf("%s->%d/%s", p.HostAddr(), p.ContainerPort, p.Protocol)
+}
+
+// HostIPOrAny is the host address, "0.0.0.0" for every address.
+func (p PortMapping) HostIPOrAny() string {
+	if p.HostIP == "" {
+		return "0.0.0.0"
 	}
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Protocol)
-	}
-	return fmt.Sprintf("%s->%d/%s", netip.AddrPortFrom(a, p.HostPort), p.ContainerPort, p.Protocol)
+	return p.HostIP
+}
+
+// HostAddr is the host side, "0.0.0.0:8080" or "[::1]:8080".
+func (p PortMapping) HostAddr() string {
+	return net.JoinHostPort(p.HostIPOrAny(), strconv.Itoa(int(p.HostPort)))
 }
 
 // ParsePublish parses one -p/--publish value, Docker's

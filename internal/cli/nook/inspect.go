@@ -142,11 +142,7 @@ func bindings(ports []network.PortMapping) map[string][]portBinding {
 	out := make(map[string][]portBinding)
 	for _, p := range ports {
 		key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Protocol
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		out[key] = append(out[key], portBinding{HostIp: ip, HostPort: strconv.Itoa(int(p.HostPort))})
+		out[key] = append(out[key], portBinding{HostIp: p.HostIPOrAny(), HostPort: strconv.Itoa(int(p.HostPort))})
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
 )
 
@@ -34,7 +33,7 @@ container port is published on.`,
 			out := cmd.OutOrStdout()
 			if len(args) == 1 {
 				for _, p := range c.Ports {
-					fmt.Fprintf(out, "%d/%s -> %s\n", p.ContainerPort, p.Protocol, hostSide(p))
+					fmt.Fprintf(out, "%d/%s -> %s\n", p.ContainerPort, p.Protocol, p.HostAddr())
 				}
 				return nil
 			}
@@ -49,7 +48,7 @@ container port is published on.`,
 			found := false
 			for _, p := range c.Ports {
 				if uint64(p.ContainerPort) == n && p.Protocol == proto {
-					fmt.Fprintln(out, hostSide(p))
+					fmt.Fprintln(out, p.HostAddr())
 					found = true
 				}
 			}
@@ -59,12 +58,6 @@ container port is published on.`,
 			return nil
 		},
 	}
-}
-
-// hostSide is a mapping's host address and port, "0.0.0.0:8080".
-func hostSide(p network.PortMapping) string {
-	s := p.String()
-	return s[:strings.Index(s, "->")]
 }
 
 // portsText is nook ps's PORTS column: a running container's mappings.

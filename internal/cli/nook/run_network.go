@@ -139,11 +139,16 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 		}
 		cn.hosts = append(cn.hosts, e)
 	}
-	exe, err := selfPath()
-	if err != nil {
-		return cn, err
+	cn.setup = network.Setup{Mode: mode, Ports: ports}
+	// Only helpers started through nsenter need nook's own path: the
+	// port helper and the join role; none and host start nothing.
+	if mode.Private() || mode.Kind == network.Container {
+		exe, err := selfPath()
+		if err != nil {
+			return cn, err
+		}
+		cn.setup.Exe = exe
 	}
-	cn.setup = network.Setup{Mode: mode, Ports: ports, Exe: exe}
 	if err := bins.Resolve(&cn.setup); err != nil {
 		return cn, err
 	}
