@@ -22,6 +22,18 @@ const childFD = 3
 // capabilities; the bound on re-executions is that only stage 1 re-execs.
 const stage2 = "2"
 
+// The child execs itself, and at the end the workload, from the main
+// thread. An exec from another thread kills the thread-group leader first
+// and takes its pid only after it is gone: for that moment /proc/PID/ns/*
+// of the child cannot be opened, and a network driver's nsenter started
+// right after the maps are written (attachNetwork) fails on it. Locking
+// in init is what makes main run on the main thread.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == RoleChild {
+		runtime.LockOSThread()
+	}
+}
+
 // ChildMain is the container's first process. Started by the monitor in
 // new namespaces without capabilities (stage 1), it waits for its id maps,
 // re-executes itself to gain capabilities in the new user namespace
