@@ -57,6 +57,9 @@ type Config struct {
 	// then be that container's plan.
 	JoinPID     int
 	NsenterPath string
+	// OnPTY, if set, is called with the workload's pty master (with
+	// Process.Tty) once the relay to Stdin and Stdout runs.
+	OnPTY func(master *os.File)
 	// Started, if set, is called with the container's first process
 	// once the workload runs (for the record: others join it by it).
 	Started func(pid int)

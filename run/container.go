@@ -25,6 +25,9 @@ const (
 	StateCreated = "created"
 	StateRunning = "running"
 	StateExited  = "exited"
+	// StateRestarting is a container whose monitor waits to start it
+	// again (--restart).
+	StateRestarting = "restarting"
 )
 
 // Container is a container's record, containers/<id>/container.json in the
@@ -69,6 +72,13 @@ type Container struct {
 	// started with --network container:NAME joins both.
 	ChildPID int          `json:"childPID,omitempty"`
 	UserNS   *userns.Plan `json:"userns,omitempty"`
+	// RestartCount is how often the restart policy started it again.
+	RestartCount int `json:"restartCount,omitempty"`
+	// Error is why its last start failed.
+	Error string `json:"error,omitempty"`
+	// Detached is set while a monitor of its own runs it (run -d, start):
+	// its output goes to its log, and attach connects to it.
+	Detached bool `json:"detached,omitempty"`
 	// stale is a Lost record that still says running on disk.
 	stale bool
 
@@ -213,8 +223,12 @@ func newID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// creatingPrefix names a container directory still being created.
-const creatingPrefix = ".creating-"
+// creatingPrefix names a container directory still being created, and
+// removingPrefix one being removed.
+const (
+	creatingPrefix = ".creating-"
+	removingPrefix = ".removing-"
+)
 
 // takeLock takes the container's lock without waiting; create makes the
 // lock file (only Create does: a directory without one is not for anyone
@@ -254,11 +268,89 @@ func (c *Container) Save() error { return c.save(true) }
 func (c *Container) SaveRunning() error { return c.save(false) }
 
 func (c *Container) save(durable bool) error {
+	unlock, err := c.lockRecord()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// The name is nook rename's: a monitor saving its state keeps the
+	// name the record has now.
+	if b, err := os.ReadFile(filepath.Join(c.dir, "container.json")); err == nil {
+		var disk Container
+		if json.Unmarshal(b, &disk) == nil && disk.Name != "" {
+			c.Name = disk.Name
+		}
+	}
+	return c.write(durable)
+}
+
+func (c *Container) write(durable bool) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode container %s: %w", c.ShortID(), err)
 	}
 	return atomicfile.WriteFile(filepath.Join(c.dir, "container.json"), b, atomicfile.Options{Durable: durable})
+}
+
+// lockRecord serialises the record's read-modify-writes: the monitor's
+// saves and nook rename. It is not the monitor's lock, which says the
+// container runs.
+func (c *Container) lockRecord() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(c.dir, "record.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s's record: %w", c.ShortID(), err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock container %s's record: %w", c.ShortID(), err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// Rename gives the container a new name: the new name is reserved first
+// (so of two renames to one name exactly one wins), then the record
+// changes, then the old name is freed.
+func (cs *Containers) Rename(c *Container, name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := cs.reserveName(name, c.ID); err != nil {
+		return err
+	}
+	unlock, err := c.lockRecord()
+	if err != nil {
+		os.Remove(filepath.Join(cs.dir, "names", name))
+		return err
+	}
+	defer unlock()
+	fresh, err := cs.load(c.ID)
+	if err != nil {
+		os.Remove(filepath.Join(cs.dir, "names", name))
+		return fmt.Errorf("rename container %s: %w", c.Name, err)
+	}
+	old := fresh.Name
+	fresh.Name = name
+	if err := fresh.write(true); err != nil {
+		os.Remove(filepath.Join(cs.dir, "names", name))
+		return fmt.Errorf("rename container %s: %w", old, err)
+	}
+	c.Name = name
+	cs.releaseName(old, c.ID)
+	return nil
+}
+
+// releaseName frees name if it is still id's.
+func (cs *Containers) releaseName(name, id string) {
+	p := filepath.Join(cs.dir, "names", name)
+	if b, err := os.ReadFile(p); err == nil && string(b) == id {
+		os.Remove(p)
+	}
 }
 
 // List reads every container's record; running ones whose monitor is gone
@@ -294,7 +386,7 @@ func (cs *Containers) load(id string) (*Container, error) {
 		return nil, fmt.Errorf("read container %s: %w: %v", id, errBadRecord, err)
 	}
 	c.dir = dir
-	if c.State == StateRunning || c.State == StateCreated {
+	if c.State == StateRunning || c.State == StateCreated || c.State == StateRestarting {
 		if !lockHeld(filepath.Join(dir, "lock")) {
 			c.State, c.Lost, c.stale = StateExited, true, true
 		}
@@ -336,6 +428,10 @@ func (cs *Containers) Sweep() error {
 				c.Unlock()
 				removeTree(c.dir)
 			}
+			continue
+		}
+		if id, ok := strings.CutPrefix(e.Name(), removingPrefix); ok && e.IsDir() {
+			cs.sweepRemoving(id)
 			continue
 		}
 		if !e.IsDir() || len(e.Name()) != 64 {
@@ -402,6 +498,21 @@ func (cs *Containers) sweepUnrecorded(id string) {
 	removeTree(c.dir)
 }
 
+// sweepRemoving finishes a remove that was killed half-way.
+func (cs *Containers) sweepRemoving(id string) {
+	dir := filepath.Join(cs.dir, removingPrefix+id)
+	c := &Container{ID: id, dir: dir}
+	if c.takeLock(false) != nil {
+		return // its remove is still at work
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "container.json")); err == nil {
+		json.Unmarshal(b, c)
+	}
+	c.ID, c.dir = id, dir
+	cs.finishRemove(c)
+	c.Unlock()
+}
+
 // Get finds a container by name, full id or unique id prefix.
 func (cs *Containers) Get(ref string) (*Container, error) {
 	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", ref)); err == nil && checkName(ref) == nil {
@@ -426,18 +537,52 @@ func (cs *Containers) Get(ref string) (*Container, error) {
 	return found, nil
 }
 
-// Remove deletes a container that is not running (with force, a running
-// one's monitor is killed first).
+// Remove deletes a container that is not running. With force a running
+// one is killed first: its monitor is asked to kill it (and, if it does
+// not answer, killed itself), and Remove waits until the monitor is gone.
 func (cs *Containers) Remove(c *Container, force bool) error {
-	if c.lock == nil && lockHeld(filepath.Join(c.dir, "lock")) {
+	if c.lock == nil && c.takeLock(false) != nil {
 		if !force {
 			return fmt.Errorf("%w: %s (stop it first, or use 'nook rm -f')", ErrRunning, c.Name)
 		}
-		if err := killMonitor(c.MonitorPID); err != nil {
+		if err := cs.kill(c); err != nil {
+			return fmt.Errorf("remove container %s: %w", c.Name, err)
+		}
+		if err := c.waitLock(); err != nil {
 			return fmt.Errorf("remove container %s: %w", c.Name, err)
 		}
 	}
 	return cs.remove(c)
+}
+
+// kill ends a running container for good: through its monitor, which
+// then cleans up as after any end, or by killing the monitor when it does
+// not answer (the container dies with it; the sweep cleans up).
+func (cs *Containers) kill(c *Container) error {
+	if err := cs.Signal(c, unix.SIGKILL, true); err == nil {
+		return nil
+	}
+	return killMonitor(c.MonitorPID)
+}
+
+// waitLock takes the container's lock, waiting for its monitor to end.
+func (c *Container) waitLock() error {
+	f, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock container %s: %w", c.ShortID(), err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("lock container %s: %w", c.ShortID(), err)
+	}
+	c.lock = f
+	return nil
 }
 
 // killMonitor kills a container's monitor (its container dies with it)
@@ -467,8 +612,26 @@ func killMonitor(pid int) error {
 	}
 }
 
+// remove deletes a container the caller holds the lock of (or whose
+// monitor is gone). Its directory is first renamed out of sight, so that
+// a remove killed half-way leaves nothing that lists as a container;
+// Sweep finishes what it left, the name it held included.
 func (cs *Containers) remove(c *Container) error {
+	gone := filepath.Join(cs.dir, removingPrefix+c.ID)
+	if err := os.Rename(c.dir, gone); err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.Unlock()
+		return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
+	}
+	c.dir = gone
+	err := cs.finishRemove(c)
 	c.Unlock()
+	return err
+}
+
+// finishRemove deletes what is left of a container whose directory was
+// renamed out of sight.
+func (cs *Containers) finishRemove(c *Container) error {
+	cs.releaseName(c.Name, c.ID)
 	if cs.runtimeDir != "" {
 		os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
 	}
@@ -476,17 +639,14 @@ func (cs *Containers) remove(c *Container) error {
 	if err := cgroupdeleg.RemoveStale(c.Cgroup); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
 	}
-	// The name goes first: a half-removed container must not hold it.
-	if b, err := os.ReadFile(filepath.Join(cs.dir, "names", c.Name)); err == nil && string(b) == c.ID {
-		os.Remove(filepath.Join(cs.dir, "names", c.Name))
-	}
-	for _, d := range []string{filepath.Dir(c.Upper), c.dir} {
-		if d == "" || d == "." {
-			continue
-		}
-		if err := removeTree(d); err != nil {
+	// The upper lives elsewhere on node-local storage.
+	if base := filepath.Dir(c.Upper); c.Upper != "" && base != filepath.Join(cs.dir, c.ID) {
+		if err := removeTree(base); err != nil {
 			return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
 		}
+	}
+	if err := removeTree(c.dir); err != nil {
+		return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
 	}
 	return nil
 }
@@ -505,4 +665,38 @@ func removeTree(p string) error {
 		return nil
 	})
 	return os.RemoveAll(p)
+}
+
+// LockFile is the open file of the container's lock, for a monitor
+// started to run it to inherit.
+func (c *Container) LockFile() *os.File { return c.lock }
+
+// Adopt loads container id with its lock, which lock (inherited from the
+// nook that started this monitor) holds.
+func (cs *Containers) Adopt(id string, lock *os.File) (*Container, error) {
+	c, err := cs.load(id)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("container %s: %w", id, err)
+	}
+	c.lock = lock
+	c.State, c.Lost, c.stale = StateCreated, false, false
+	return c, nil
+}
+
+// Lock takes the lock of a container that is not running, for nook start
+// to hand to the monitor it starts.
+func (cs *Containers) Lock(c *Container) error {
+	if err := c.takeLock(false); err != nil {
+		return fmt.Errorf("%w: %s", ErrRunning, c.Name)
+	}
+	// Reloaded under the lock: the record is this nook's now.
+	fresh, err := cs.load(c.ID)
+	if err != nil {
+		c.Unlock()
+		return err
+	}
+	fresh.lock = c.lock
+	*c = *fresh
+	return nil
 }

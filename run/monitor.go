@@ -187,6 +187,9 @@ func (r *running) start(lowers []fuseunion.Lower, rootfs string, etc []Mount) (i
 			if err != nil {
 				return exitNookError, err
 			}
+			if r.cfg.OnPTY != nil {
+				r.cfg.OnPTY(r.tty.master)
+			}
 		case msgExecError:
 			return m.Code, &StartError{Code: m.Code, Err: errors.New(m.Error)}
 		case msgError:

@@ -1,10 +1,8 @@
 package run
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -54,10 +52,6 @@ type message struct {
 	Interface *network.Interface `json:"interface,omitempty"`
 }
 
-// maxPacket bounds one message; a spec with many mounts and a long
-// environment fits easily.
-const maxPacket = 1 << 20
-
 // channel is one end of the socketpair.
 type channel struct{ f *os.File }
 
@@ -71,15 +65,11 @@ func newSocketpair() (monitor, child *os.File, err error) {
 
 // send writes m with fd (-1 for none) attached.
 func (c channel) send(m message, fd int) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encode %s message: %w", m.Type, err)
-	}
-	var oob []byte
+	var fds []int
 	if fd >= 0 {
-		oob = unix.UnixRights(fd)
+		fds = []int{fd}
 	}
-	if err := unix.Sendmsg(int(c.f.Fd()), b, oob, nil, 0); err != nil {
+	if err := sendPacket(c.f, m, fds); err != nil {
 		return fmt.Errorf("send %s message: %w", m.Type, err)
 	}
 	return nil
@@ -88,63 +78,20 @@ func (c channel) send(m message, fd int) error {
 // recv reads one message and the descriptor attached to it (-1 for none).
 // It returns io.EOF when the other end closed.
 func (c channel) recv() (message, int, error) {
-	buf := make([]byte, maxPacket)
-	oob := make([]byte, unix.CmsgSpace(4))
 	var m message
-	for {
-		n, oobn, flags, _, err := unix.Recvmsg(int(c.f.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return m, -1, fmt.Errorf("receive message: %w", err)
-		}
-		if n == 0 && oobn == 0 {
-			return m, -1, io.EOF
-		}
-		fd := -1
-		if oobn > 0 {
-			fd, err = parseRights(oob[:oobn])
-			if err != nil {
-				return m, -1, err
-			}
-		}
-		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-			if fd >= 0 {
-				unix.Close(fd)
-			}
-			return m, -1, fmt.Errorf("receive message: truncated")
-		}
-		if err := json.Unmarshal(buf[:n], &m); err != nil {
-			if fd >= 0 {
-				unix.Close(fd)
-			}
-			return m, -1, fmt.Errorf("decode message: %w", err)
-		}
-		return m, fd, nil
-	}
-}
-
-func parseRights(oob []byte) (int, error) {
-	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	fds, err := recvPacket(c.f, &m)
 	if err != nil {
-		return -1, fmt.Errorf("parse control message: %w", err)
+		return m, -1, err
 	}
 	fd := -1
-	for _, cm := range cmsgs {
-		fds, err := unix.ParseUnixRights(&cm)
-		if err != nil {
-			continue
-		}
-		for _, f := range fds {
-			if fd < 0 {
-				fd = f
-			} else {
-				unix.Close(f)
-			}
+	for i, f := range fds {
+		if i == 0 {
+			fd = f
+		} else {
+			unix.Close(f)
 		}
 	}
-	return fd, nil
+	return m, fd, nil
 }
 
 // expect reads the next message and checks its type; a msgError from the

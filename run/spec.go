@@ -34,6 +34,8 @@ type childSpec struct {
 	// Nested, for keep-id, is the user namespace the workload runs in,
 	// below the container's: maps from its ids to the container's.
 	Nested *nestedMaps `json:"nested,omitempty"`
+	// Copy is nook cp's container side (RoleExec only).
+	Copy *CopyRequest `json:"copy,omitempty"`
 	// Account, for keep-id, is the host user, added to the container's
 	// /etc/passwd and /etc/group when the image lacks their ids.
 	Account *account `json:"account,omitempty"`

@@ -93,3 +93,10 @@ func (t *ttyRelay) wait() {
 	t.restore()
 	t.master.Close()
 }
+
+// stop gives the user's terminal back without waiting for the output.
+func (t *ttyRelay) stop() {
+	t.stopWinch()
+	t.restore()
+	t.master.Close()
+}

@@ -53,6 +53,10 @@ func Main() int {
 			return run.ChildMain(os.Args[2:])
 		case run.RoleJoin:
 			return run.JoinMain(os.Args[2:])
+		case run.RoleExec:
+			return run.ExecMain(os.Args[2:])
+		case roleMonitor:
+			return monitorMain(os.Args[2:])
 		case network.RolePortHelper:
 			return network.PortHelperMain(os.Args[2:])
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -17,9 +16,9 @@ import (
 
 	"github.com/nookrun/nook/image"
 	"github.com/nookrun/nook/internal/fsinfo"
-	"github.com/nookrun/nook/internal/runtimedir"
 	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
+	"github.com/nookrun/nook/run/ctrlog"
 	"github.com/nookrun/nook/userns"
 )
 
@@ -63,6 +62,12 @@ Without --rm it stays, stopped, for 'nook ps -a' and 'nook rm'.`,
 	fl.StringVar(&f.upperDir, "upper-dir", "", "Directory for the container's writable layer (default: in the store, or node-local storage when the store is on a network filesystem)")
 	fl.BoolVar(&f.fuseDebug, "fuse-debug", false, "Log every FUSE request of the root filesystem")
 	fl.MarkHidden("fuse-debug")
+	fl.BoolVarP(&f.detach, "detach", "d", false, "Run container in background and print container ID")
+	fl.StringVar(&f.restart, "restart", "no", "Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)")
+	fl.StringVar(&f.stopSignal, "stop-signal", "", "Signal to stop the container (default: the image's, else SIGTERM)")
+	fl.IntVar(&f.stopTimeout, "stop-timeout", 10, "Timeout (in seconds) to stop a container before it is killed")
+	fl.StringArrayVar(&f.logOpts, "log-opt", nil, "Log driver options for a detached container (max-size=10m, max-file=2)")
+	c.RegisterFlagCompletionFunc("restart", cobra.FixedCompletions([]string{"no", "on-failure", "always", "unless-stopped"}, cobra.ShellCompDirectiveNoFileComp))
 	addPullFlag(c, f)
 	addNetworkFlags(c, &f.net)
 	addResourceFlags(c, &f.res)
@@ -85,6 +90,17 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return usageErr(cmd, err)
 	}
+	policy, err := run.ParseRestartPolicy(f.restart)
+	if err != nil {
+		return usageErr(cmd, err)
+	}
+	if f.rm && policy.Name != "no" {
+		return usageErr(cmd, fmt.Errorf("--restart %s and --rm conflict: a container removed when it exits cannot be restarted; drop one", policy))
+	}
+	logMax, err := ctrlog.ParseLogOpts(f.logOpts)
+	if err != nil {
+		return usageErr(cmd, err)
+	}
 	mounts, err := collectMounts(f)
 	if err != nil {
 		return err
@@ -97,8 +113,9 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
-	// Held from the lookup until the container has its layers open, so
-	// that a concurrent rmi cannot delete them in between.
+	// Held from the lookup until the container has its layers open (or,
+	// detached, its record names the image), so that a concurrent rmi
+	// cannot delete them in between.
 	release, err := store.Hold()
 	if err != nil {
 		return err
@@ -118,6 +135,14 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 		return err
 	}
 	argv := command(img, cmd.Flags().Changed("entrypoint"), f.entrypoint, args)
+	stopSignal := img.Config.StopSignal
+	if f.stopSignal != "" {
+		stopSignal = f.stopSignal
+	}
+	stop, err := parseSignal(stopSignal)
+	if err != nil {
+		return fmt.Errorf("stop signal: %w", err)
+	}
 	cn, err := f.net.networkFor(netMode, img)
 	if err != nil {
 		return err
@@ -146,6 +171,41 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 	if err != nil {
 		return err
 	}
+	set := &run.Settings{
+		Hostname:    f.hostname,
+		Interactive: f.interactive,
+		StopSignal:  int(stop),
+		StopTimeout: f.stopTimeout,
+		Mounts:      mounts,
+		ReadOnly:    f.readOnly,
+		Network:     f.net.network,
+		DNS:         cn.dns,
+		ExtraHosts:  cn.hosts,
+		Resources:   cgroups.resources(),
+		Restart:     policy,
+		LogMaxSize:  logMax.MaxSize,
+		LogMaxFiles: logMax.MaxFiles,
+		Process: run.Process{
+			Args: argv,
+			Env:  env,
+			Cwd:  f.workdir,
+			User: f.user,
+			Tty:  f.tty,
+			Init: f.init,
+		},
+	}
+	if set.Process.Cwd == "" {
+		set.Process.Cwd = img.Config.WorkingDir
+	}
+	if !cmd.Flags().Changed("user") {
+		set.Process.User = img.Config.User
+	}
+	for _, l := range img.Layers {
+		set.Layers = append(set.Layers, l.Tar)
+	}
+	if plan.Mode == userns.KeepID {
+		set.HostUser = run.HostUser{Name: userns.LoginName(os.Getuid()), Home: os.Getenv("HOME")}
+	}
 	ctr, err := cs.Create(run.Container{
 		Name:       f.name,
 		Image:      displayName(img, ref),
@@ -154,124 +214,41 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 		AutoRemove: f.rm,
 		Network:    cn.setup.Mode.String(),
 		Ports:      cn.setup.Ports,
+		UserNS:     &plan,
 	}, upperBase)
 	if err != nil {
 		return err
 	}
-	exit, runErr := runCreated(cmd, f, img, ctr, plan, cgroups, cn, env, argv, mounts, releaseStore)
-	code := exit.Code
-	ctr.State, ctr.ExitCode, ctr.Finished = run.StateExited, code, time.Now().UTC()
-	ctr.ChildPID = 0
-	ctr.OOMKilled = exit.OOMKilled
-	var se *run.StartError
-	failed := errors.As(runErr, &se) || runErr != nil
-	// A container that never started leaves nothing behind, --rm or not.
-	if f.rm || failed {
-		if err := cs.Remove(ctr, true); err != nil && runErr == nil {
-			runErr = err
-		}
-	} else {
-		if err := ctr.Save(); err != nil && runErr == nil {
-			runErr = err
-		}
-		ctr.Unlock()
+	if set.Hostname == "" {
+		set.Hostname = ctr.ShortID()
 	}
-	if se != nil {
+	if err := ctr.SaveSettings(set); err != nil {
+		cs.Remove(ctr, true)
+		return err
+	}
+	if f.detach {
+		// The record names the image from now on: rmi sees it in use.
+		if err := ctr.SaveRunning(); err != nil {
+			cs.Remove(ctr, true)
+			return err
+		}
+		releaseStore()
+		if err := startDetached(cmd, cs, ctr, store.Root(), false); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), ctr.ID)
+		return nil
+	}
+	first := &prepared{cn: cn, cgroups: cgroups}
+	exit, err := superviseForeground(cmd, cs, ctr, set, first, f.fuseDebug, releaseStore)
+	var se *run.StartError
+	if errors.As(err, &se) {
 		return &exitError{code: se.Code, err: se}
 	}
-	if runErr != nil {
-		return runErr
-	}
-	return &exitError{code: code}
-}
-
-// runCreated runs a created container in a runtime directory of its own,
-// removed afterwards.
-func runCreated(cmd *cobra.Command, f *runFlags, img image.Image, ctr *run.Container, plan userns.Plan, cgroups *cgroupSetup, cn containerNetwork, env, argv []string, mounts []run.Mount, layersOpened func()) (run.Exit, error) {
-	failed := run.Exit{Code: 125}
-	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
 	if err != nil {
-		return failed, fmt.Errorf("make the container's runtime directory: %w", err)
+		return err
 	}
-	defer func() {
-		os.RemoveAll(state)
-		runtimedir.Cleanup(filepath.Dir(state))
-	}()
-	cn.setup.StateDir = state
-	layers := make([]string, len(img.Layers))
-	for i, l := range img.Layers {
-		layers[i] = l.Tar
-	}
-	hostname := f.hostname
-	if hostname == "" {
-		hostname = ctr.ShortID()
-	}
-	user := f.user
-	if !cmd.Flags().Changed("user") {
-		user = img.Config.User
-	}
-	cwd := f.workdir
-	if cwd == "" {
-		cwd = img.Config.WorkingDir
-	}
-	stop, err := parseSignal(img.Config.StopSignal)
-	if err != nil {
-		return failed, fmt.Errorf("image's StopSignal: %w", err)
-	}
-	cfg := run.Config{
-		StopSignal:   stop,
-		Layers:       layers,
-		LayersOpened: layersOpened,
-		Upper:        ctr.Upper,
-		Work:         ctr.Work,
-		Volatile:     f.rm,
-		StateDir:     state,
-		Hostname:     hostname,
-		Process: run.Process{
-			Args: argv,
-			Env:  env,
-			Cwd:  cwd,
-			User: user,
-			Tty:  f.tty,
-			Init: f.init,
-		},
-		Mounts:      mounts,
-		ReadOnly:    f.readOnly,
-		Network:     cn.setup,
-		JoinPID:     cn.joinPID,
-		NsenterPath: cn.nsenter,
-		DNS:         cn.dns,
-		ExtraHosts:  cn.hosts,
-		UserNS:      plan,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		FUSEDebug:   f.fuseDebug,
-	}
-	if f.interactive {
-		cfg.Stdin = os.Stdin
-	}
-	if plan.Mode == userns.KeepID {
-		cfg.HostUser = run.HostUser{Name: userns.LoginName(os.Getuid()), Home: os.Getenv("HOME")}
-	}
-	if f.tty {
-		cfg.Process.Rows, cfg.Process.Cols = run.TerminalSize(os.Stdin, os.Stdout)
-	}
-	// The cgroup's path is in the record before the cgroup exists, so
-	// that a sweep finds it if nook is killed in between.
-	if err := cgroups.apply(cmd, ctr, &cfg); err != nil {
-		return failed, err
-	}
-	ctr.State, ctr.Started, ctr.MonitorPID = run.StateRunning, time.Now().UTC(), os.Getpid()
-	ctr.UserNS = &plan
-	if err := ctr.SaveRunning(); err != nil {
-		return failed, err
-	}
-	// Recorded so that other containers can join its namespaces.
-	cfg.Started = func(pid int) {
-		ctr.ChildPID = pid
-		ctr.SaveRunning()
-	}
-	return run.Run(cmd.Context(), cfg)
+	return &exitError{code: exit.Code}
 }
 
 // command is the container's argv from the image's Entrypoint and Cmd, the

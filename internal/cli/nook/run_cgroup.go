@@ -18,6 +18,12 @@ type cgroupSetup struct {
 	deleg        *cgroupdeleg.Delegation
 	limits       cgroupdeleg.Limits
 	memoryRlimit bool
+	mode, parent string
+}
+
+// resources are the setup's flags, for the container's settings.
+func (s *cgroupSetup) resources() run.Resources {
+	return run.Resources{Cgroups: s.mode, Parent: s.parent, Limits: s.limits, MemoryRlimit: s.memoryRlimit}
 }
 
 // resolveCgroups parses the resource flags and finds the delegated
@@ -30,19 +36,28 @@ func resolveCgroups(cmd *cobra.Command, r *resourceFlags) (*cgroupSetup, error) 
 		return nil, err
 	}
 	switch r.cgroups {
-	case cgroupsEnabled:
-	case cgroupsDisabled:
-		if flags := l.Flags(); len(flags) > 0 {
-			return nil, fmt.Errorf("--cgroups disabled: %s cannot be enforced without a cgroup; drop one or the other", strings.Join(flags, ", "))
-		}
-		if r.cgroupParent != "" {
-			return nil, fmt.Errorf("--cgroups disabled and --cgroup-parent contradict each other; drop one")
-		}
-		return &cgroupSetup{limits: l}, nil
+	case cgroupsEnabled, cgroupsDisabled:
 	default:
 		return nil, usageErr(cmd, fmt.Errorf("invalid --cgroups %q: use enabled or disabled", r.cgroups))
 	}
-	opts := cgroupdeleg.Options{Parent: r.cgroupParent, InScope: os.Getenv(cgroupdeleg.EnvInScope) == "1"}
+	return cgroupsFor(cmd, run.Resources{Cgroups: r.cgroups, Parent: r.cgroupParent, Limits: l, MemoryRlimit: r.memoryRlimit})
+}
+
+// cgroupsFor finds the delegated subtree for a container's resources:
+// nook run's flags, or a container's settings when it starts again.
+func cgroupsFor(cmd *cobra.Command, res run.Resources) (*cgroupSetup, error) {
+	l := res.Limits
+	setup := &cgroupSetup{limits: l, memoryRlimit: res.MemoryRlimit, mode: res.Cgroups, parent: res.Parent}
+	if res.Cgroups == cgroupsDisabled {
+		if flags := l.Flags(); len(flags) > 0 {
+			return nil, fmt.Errorf("--cgroups disabled: %s cannot be enforced without a cgroup; drop one or the other", strings.Join(flags, ", "))
+		}
+		if res.Parent != "" {
+			return nil, fmt.Errorf("--cgroups disabled and --cgroup-parent contradict each other; drop one")
+		}
+		return setup, nil
+	}
+	opts := cgroupdeleg.Options{Parent: res.Parent, InScope: os.Getenv(cgroupdeleg.EnvInScope) == "1"}
 	exe, err := os.Executable()
 	if err != nil {
 		exe = "/proc/self/exe"
@@ -56,7 +71,8 @@ func resolveCgroups(cmd *cobra.Command, r *resourceFlags) (*cgroupSetup, error) 
 		err := syscall.Exec(rerun[0], rerun, env)
 		d.Reason = fmt.Sprintf("%s (systemd-run: %v)", d.Reason, err)
 	}
-	return &cgroupSetup{deleg: d, limits: l, memoryRlimit: r.memoryRlimit}, nil
+	setup.deleg = d
+	return setup, nil
 }
 
 // apply plans the container's cgroup (or the rlimits that stand in)

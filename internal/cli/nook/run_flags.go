@@ -38,6 +38,11 @@ type runFlags struct {
 	fuseDebug   bool
 	pull        string
 	res         resourceFlags
+	detach      bool
+	restart     string
+	stopSignal  string
+	stopTimeout int
+	logOpts     []string
 }
 
 // resourceFlags are the cgroup flags, as Docker spells them; sizes and

@@ -82,9 +82,9 @@ func (cn *containerNetwork) join(cs *run.Containers, name string, mode userns.Mo
 	if joined.Kind == network.Host {
 		return userns.Plan{}, fmt.Errorf("--network container:%s: that container uses the host's network; use --network host", name)
 	}
-	nsenter, err := exec.LookPath("nsenter")
+	nsenter, err := lookNsenter()
 	if err != nil {
-		return userns.Plan{}, fmt.Errorf("--network container:%s: nsenter is not installed (it is in util-linux: sudo apt-get install util-linux)", name)
+		return userns.Plan{}, fmt.Errorf("--network container:%s: %w", name, err)
 	}
 	cn.setup.Joined = joined.Kind
 	cn.joinPID, cn.nsenter = other.ChildPID, nsenter
@@ -123,9 +123,6 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 	if len(ports) > 0 && !mode.Private() {
 		return cn, fmt.Errorf("--publish needs a network of the container's own: use --network pasta or slirp4netns, not %s", mode)
 	}
-	if err := network.ReserveHostPorts(ports); err != nil {
-		return cn, err
-	}
 	for _, s := range n.dns {
 		if err := network.ParseDNSServer(s); err != nil {
 			return cn, err
@@ -139,20 +136,36 @@ func (n *networkFlags) networkFor(mode network.Mode, img image.Image) (container
 		}
 		cn.hosts = append(cn.hosts, e)
 	}
-	cn.setup = network.Setup{Mode: mode, Ports: ports}
+	return cn, cn.complete(bins, mode, ports)
+}
+
+// complete checks and reserves the host ports and finds the driver and
+// the helpers: at nook run, and again at every later start.
+func (cn *containerNetwork) complete(bins network.Binaries, mode network.Mode, ports []network.PortMapping) error {
+	if err := network.ReserveHostPorts(ports); err != nil {
+		return err
+	}
+	cn.setup = network.Setup{Mode: mode, Ports: ports, Joined: cn.setup.Joined}
 	// Only helpers started through nsenter need nook's own path: the
 	// port helper and the join role; none and host start nothing.
 	if mode.Private() || mode.Kind == network.Container {
 		exe, err := selfPath()
 		if err != nil {
-			return cn, err
+			return err
 		}
 		cn.setup.Exe = exe
 	}
-	if err := bins.Resolve(&cn.setup); err != nil {
-		return cn, err
+	return bins.Resolve(&cn.setup)
+}
+
+// lookNsenter finds nsenter (util-linux), which joining another
+// container's namespaces and nook exec need.
+func lookNsenter() (string, error) {
+	p, err := exec.LookPath("nsenter")
+	if err != nil {
+		return "", fmt.Errorf("nsenter is not installed (it is in util-linux: sudo apt-get install util-linux)")
 	}
-	return cn, nil
+	return p, nil
 }
 
 // selfPath is the nook binary for helpers started through another
