@@ -27,8 +27,8 @@ type Settings struct {
 	Interactive bool `json:"interactive,omitempty"`
 	// StopSignal is the image's or --stop-signal's (0: SIGTERM), and
 	// StopTimeout --stop-timeout's seconds before nook stop kills.
-	StopSignal  int `json:"stopSignal,omitempty"`
-	StopTimeout int `json:"stopTimeout"`
+	StopSignal  int     `json:"stopSignal,omitempty"`
+	StopTimeout int     `json:"stopTimeout"`
 	Mounts      []Mount `json:"mounts,omitempty"`
 	ReadOnly    bool    `json:"readOnly,omitempty"`
 	// Network is the --network the container asked for ("" for the

@@ -3,8 +3,11 @@ package ctrtop
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +16,38 @@ import (
 
 	"github.com/nookrun/nook/internal/nstest"
 )
+
+// The test binary plays a role inside a test's container when envRole
+// names one; envExe gives scripts its path.
+const (
+	envRole = "NOOK_CTRTOP_ROLE"
+	envExe  = "NOOK_CTRTOP_EXE"
+)
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(envRole) {
+	case "":
+		os.Exit(m.Run())
+	case "zombie-parent":
+		os.Exit(zombieParent())
+	default:
+		fmt.Fprintf(os.Stderr, "unknown %s %q\n", envRole, os.Getenv(envRole))
+		os.Exit(2)
+	}
+}
+
+// zombieParent starts /bin/true and never waits for it, so it stays a
+// zombie; a shell would reap it. It prints ready once the child is
+// started and lives until fd 3 closes.
+func zombieParent() int {
+	if _, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.NewFile(3, "hold"))
+	return 0
+}
 
 // ctr stands in for a container: a shell script run as the first process
 // of a new PID namespace by util-linux's unshare. The script reports
@@ -47,6 +82,11 @@ func startCtr(t *testing.T, flags []string, stdin *os.File, script string) *ctr 
 	args := append(append([]string{"--kill-child"}, flags...), "sh", "-c", script)
 	cmd := exec.Command(unshare, args...)
 	cmd.ExtraFiles = []*os.File{r}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), envExe+"="+exe)
 	// unshare complains when its child is killed: its errors are shown
 	// only when the test fails.
 	var stderr bytes.Buffer
@@ -117,21 +157,27 @@ func (c *ctr) stop() {
 	}
 }
 
-// children lists the children of pid's main thread from
-// /proc/PID/task/PID/children.
+// children lists the children of pid from /proc/PID/task/*/children: each
+// thread lists the children it forked.
 func children(t *testing.T, pid int) []int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no threads of %d: %v", pid, err)
 	}
 	var kids []int
-	for _, f := range strings.Fields(string(b)) {
-		n, err := strconv.Atoi(f)
+	for _, file := range files {
+		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		kids = append(kids, n)
+		for _, f := range strings.Fields(string(b)) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kids = append(kids, n)
+		}
 	}
 	sort.Ints(kids)
 	return kids

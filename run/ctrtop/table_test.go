@@ -157,7 +157,7 @@ func TestTableDefaultMatchesPS(t *testing.T) {
 
 // TestTableZombie: a zombie shows as ps shows it, "[comm] <defunct>".
 func TestTableZombie(t *testing.T) {
-	c := startCtr(t, nil, nil, "echo up\n/bin/true &\necho ready\nread x <&3")
+	c := startCtr(t, nil, nil, "echo up; exec env "+envRole+"=zombie-parent \"$"+envExe+"\"")
 	c.expect(t, "ready")
 	kids := children(t, c.init)
 	if len(kids) != 1 {

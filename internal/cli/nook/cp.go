@@ -150,4 +150,3 @@ func copyErr(c *run.Container, err error) error {
 	}
 	return err
 }
-

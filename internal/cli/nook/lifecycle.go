@@ -226,4 +226,3 @@ func newRenameCmd() *cobra.Command {
 	c.ValidArgsFunction = completeContainers
 	return c
 }
-

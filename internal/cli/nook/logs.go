@@ -81,4 +81,3 @@ max-size. A container run in the foreground wrote to its terminal only.`,
 	c.ValidArgsFunction = completeContainers
 	return c
 }
-
