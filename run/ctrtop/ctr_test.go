@@ -66,7 +66,7 @@ type ctr struct {
 // /dev/null); a terminal given here becomes its controlling terminal.
 // The script's first command must be `echo up`: startCtr returns once it
 // has printed it.
-func startCtr(t *testing.T, flags []string, stdin *os.File, script string) *ctr {
+func startCtr(t testing.TB, flags []string, stdin *os.File, script string) *ctr {
 	t.Helper()
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
@@ -129,7 +129,7 @@ func startCtr(t *testing.T, flags []string, stdin *os.File, script string) *ctr 
 }
 
 // expect reads lines until it has seen every one of want, in any order.
-func (c *ctr) expect(t *testing.T, want ...string) {
+func (c *ctr) expect(t testing.TB, want ...string) {
 	t.Helper()
 	missing := map[string]bool{}
 	for _, w := range want {
@@ -159,7 +159,7 @@ func (c *ctr) stop() {
 
 // children lists the children of pid from /proc/PID/task/*/children: each
 // thread lists the children it forked.
-func children(t *testing.T, pid int) []int {
+func children(t testing.TB, pid int) []int {
 	t.Helper()
 	files, err := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 	if err != nil || len(files) == 0 {
@@ -186,7 +186,7 @@ func children(t *testing.T, pid int) []int {
 // descendants is pid and every process below it, found through the
 // children files: an independent account of a container whose processes
 // all descend from its first one.
-func descendants(t *testing.T, pid int) []int {
+func descendants(t testing.TB, pid int) []int {
 	t.Helper()
 	all := []int{pid}
 	for i := 0; i < len(all); i++ {

@@ -8,13 +8,15 @@
 // same namespace as the first process's (compared by the nsfs device and
 // inode from stat, never by the link's text), and also the processes of
 // PID namespaces nested below it (found by walking up with the
-// NS_GET_PARENT ioctl): a container that runs its own containers, or
-// keep-id's nested namespaces, still shows everything it runs, as Docker's
-// cgroup-based listing does. A process that exits during the scan is simply
+// NS_GET_PARENT ioctl): a container that makes PID namespaces of its own
+// (unshare -p, a container inside it) still shows everything it runs, as
+// Docker's cgroup-based listing does. A process that exits during the scan is simply
 // left out (ENOENT, ESRCH), and every row of the table is read through a
 // directory fd of /proc/PID opened before the namespace check, so a pid
 // reused during the scan cannot slip an unrelated process into the table.
-// Processes the caller may not inspect (EACCES on ns/pid) are not the
+// A pid in nook's own PID namespace is refused (ErrSharedPIDNamespace)
+// rather than listing the whole host: nook always gives a container its
+// own. Processes the caller may not inspect (EACCES on ns/pid) are not the
 // container's: the user who owns the container's user namespace has
 // ptrace-read access to every process in it, whatever its uid there.
 //
@@ -36,10 +38,14 @@
 //	       at most 99.
 //	STIME  start time: HH:MM today, MonDD (ps's "%b%d", e.g. Jan02) earlier
 //	       this year, the year before that; local time.
-//	TTY    the controlling terminal (pts/N, ttyN, ttySN, console) or "?".
+//	TTY    the controlling terminal (pts/N, ttyN, ttySN, console) or "?",
+//	       named from its device numbers: a container's pty belongs to its
+//	       own devpts, which has no node in the host's /dev to look up.
 //	TIME   cumulative CPU time, [DD-]HH:MM:SS.
-//	CMD    the arguments joined by spaces, control characters shown as "?";
-//	       "[comm]" when the process has none, "[comm] <defunct>" for zombies.
+//	CMD    the arguments joined by spaces, as ps shows them in a UTF-8
+//	       locale: a newline as a space, other control characters and
+//	       invalid UTF-8 as "?"; "[comm]" when the process has none (kernel
+//	       threads), "[comm] <defunct>" for a zombie.
 //
 // With ps options, Table runs the host's ps with them (and -q with the
 // container's pids, retried without it when ps refuses the pair), keeps

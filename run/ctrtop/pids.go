@@ -50,7 +50,6 @@ type nsID struct{ dev, ino uint64 }
 // scanner decides which processes belong to one container. It remembers
 // its verdict per namespace, so each namespace is walked up at most once.
 type scanner struct {
-	target  nsID
 	verdict map[nsID]bool
 }
 
@@ -74,14 +73,14 @@ func newScanner(pid int) (*scanner, error) {
 	}
 	// The caller's namespace is an ancestor of every namespace it can see,
 	// so a walk that reaches it has left the container.
-	return &scanner{target: target, verdict: map[nsID]bool{target: true, self: false}}, nil
+	return &scanner{verdict: map[nsID]bool{target: true, self: false}}, nil
 }
 
 // each calls fn for every process of the container, in ascending pid
 // order, with a directory fd of its /proc entry. The fd was opened before
-// the namespace check and pins that process: if it exits and its pid is
-// reused, reads through the fd fail with ESRCH instead of reading the
-// newcomer. fn's ENOENT and ESRCH errors mean the process exited: it is
+// the namespace check and refers to that process only: once it has exited,
+// reads through the fd fail with ENOENT or ESRCH even if its pid is reused,
+// so a row never mixes two processes. fn's ENOENT and ESRCH errors mean the process exited: it is
 // skipped.
 func (s *scanner) each(afterList func(), fn func(pid, dir int) error) error {
 	d, err := os.Open(procRoot)
