@@ -9,23 +9,31 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// write creates the file rel below root with content and mode, and its
-// parents.
-func write(t *testing.T, root, rel, content string, mode os.FileMode) string {
+// write creates the file rel below root with content and mode (Unix
+// bits: 0o4755 is setuid, which os.Chmod would drop), and its parents.
+func write(t *testing.T, root, rel, content string, mode uint32) string {
 	t.Helper()
 	p := filepath.Join(root, rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(p, mode); err != nil { // past the umask
-		t.Fatal(err)
-	}
+	chmod(t, p, mode)
 	return p
+}
+
+// chmod sets Unix mode bits, past the umask.
+func chmod(t *testing.T, p string, mode uint32) {
+	t.Helper()
+	if err := unix.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mkdir(t *testing.T, root, rel string) string {

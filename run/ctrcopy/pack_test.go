@@ -96,6 +96,7 @@ func TestMetadataKept(t *testing.T) {
 	write(t, src, "sgid", "g", 0o2750)
 	write(t, src, "ro/inside", "i", 0o400)
 	write(t, src, "sticky/f", "", 0o644)
+	write(t, src, "sgiddir/f", "", 0o644)
 	write(t, src, "big", string(bytes.Repeat([]byte("0123456789"), 300000)), 0o644)
 	if err := os.Link(filepath.Join(src, "plain"), filepath.Join(src, "ro/hard")); err != nil {
 		t.Fatal(err)
@@ -105,15 +106,10 @@ func TestMetadataKept(t *testing.T) {
 	if err := unix.Mkfifo(filepath.Join(src, "fifo"), 0o620); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(filepath.Join(src, "fifo"), 0o620); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Join(src, "sticky"), 0o1777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Join(src, "ro"), 0o555); err != nil {
-		t.Fatal(err)
-	}
+	chmod(t, filepath.Join(src, "fifo"), 0o620)
+	chmod(t, filepath.Join(src, "sticky"), 0o1777)
+	chmod(t, filepath.Join(src, "sgiddir"), 0o2775)
+	chmod(t, filepath.Join(src, "ro"), 0o555)
 	t.Cleanup(func() { os.Chmod(filepath.Join(src, "ro"), 0o755) })
 	// Distinct nanosecond mtimes, directories last (their entries above
 	// changed them).
@@ -137,6 +133,11 @@ func TestMetadataKept(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Chmod(filepath.Join(dst, "ro"), 0o755) })
 	compareTrees(t, src, dst)
+	for rel, m := range map[string]uint32{"suid": 0o4755, "sgid": 0o2750, "sticky": 0o1777, "sgiddir": 0o2775, "ro": 0o555, "fifo": 0o620} {
+		if got := lstat(t, filepath.Join(dst, rel)).Mode & 0o7777; got != m {
+			t.Errorf("%s: mode %o, want %o", rel, got, m)
+		}
+	}
 	a, b := lstat(t, filepath.Join(dst, "plain")), lstat(t, filepath.Join(dst, "ro/hard"))
 	if a.Ino != b.Ino || a.Nlink != 2 {
 		t.Errorf("hardlink not kept: plain ino %d nlink %d, ro/hard ino %d", a.Ino, a.Nlink, b.Ino)
