@@ -3,10 +3,13 @@ package nook
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
@@ -66,6 +69,8 @@ type containerInspection struct {
 	State           inspectState
 	Image           string
 	Name            string
+	RestartCount    int
+	LogPath         string
 	Config          inspectConfig
 	HostConfig      inspectHostConfig
 	NetworkSettings inspectNetwork
@@ -74,23 +79,42 @@ type containerInspection struct {
 type inspectState struct {
 	Status     string
 	Running    bool
+	Restarting bool
 	OOMKilled  bool
+	Dead       bool
+	// Pid is the workload's first process, MonitorPid nook's monitor
+	// of the container (Podman's ConmonPid).
 	Pid        int
+	MonitorPid int
 	ExitCode   int
+	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
 }
 
 type inspectConfig struct {
-	Hostname string
-	Image    string
-	Cmd      []string
+	Hostname    string
+	User        string
+	Tty         bool
+	OpenStdin   bool
+	Env         []string
+	Cmd         []string
+	Image       string
+	WorkingDir  string
+	StopSignal  string `json:",omitempty"`
+	StopTimeout int
+}
+
+type inspectRestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
 }
 
 type inspectHostConfig struct {
-	NetworkMode  string
-	PortBindings map[string][]portBinding
-	AutoRemove   bool
+	RestartPolicy inspectRestartPolicy
+	NetworkMode   string
+	PortBindings  map[string][]portBinding
+	AutoRemove    bool
 }
 
 type inspectNetwork struct {
@@ -113,16 +137,45 @@ func inspectContainer(c *run.Container) containerInspection {
 		State: inspectState{
 			Status:     c.State,
 			Running:    c.State == run.StateRunning,
+			Restarting: c.State == run.StateRestarting,
 			OOMKilled:  c.OOMKilled,
+			Dead:       c.Lost,
 			ExitCode:   c.ExitCode,
+			Error:      c.Error,
 			StartedAt:  c.Started,
 			FinishedAt: c.Finished,
 		},
-		Config:     inspectConfig{Hostname: c.ShortID(), Image: c.Image, Cmd: c.Command},
-		HostConfig: inspectHostConfig{NetworkMode: c.Network, PortBindings: bindings(c.Ports), AutoRemove: c.AutoRemove},
+		RestartCount: c.RestartCount,
+		Config:       inspectConfig{Hostname: c.ShortID(), Image: c.Image, Cmd: c.Command},
+		HostConfig:   inspectHostConfig{NetworkMode: c.Network, PortBindings: bindings(c.Ports), AutoRemove: c.AutoRemove},
 	}
 	if len(c.Command) > 0 {
 		in.Path, in.Args = c.Command[0], c.Command[1:]
+	}
+	if c.Detached {
+		in.LogPath = filepath.Join(c.Dir(), "ctr.log")
+	}
+	if c.Lost {
+		in.State.Error = "its monitor was killed (or the machine restarted): the exit status is unknown"
+	}
+	if set, err := c.Settings(); err == nil {
+		in.Config.Hostname = set.Hostname
+		in.Config.User = set.Process.User
+		in.Config.Tty = set.Process.Tty
+		in.Config.OpenStdin = set.Interactive
+		in.Config.Env = set.Process.Env
+		in.Config.WorkingDir = set.Process.Cwd
+		in.Config.StopTimeout = set.StopTimeout
+		if set.StopSignal != 0 {
+			in.Config.StopSignal = unix.SignalName(syscall.Signal(set.StopSignal))
+		}
+		in.HostConfig.RestartPolicy = inspectRestartPolicy{Name: set.Restart.String(), MaximumRetryCount: set.Restart.MaxRetries}
+		if set.Restart.Name == "on-failure" {
+			in.HostConfig.RestartPolicy.Name = "on-failure"
+		}
+	}
+	if in.State.Running || in.State.Restarting {
+		in.State.MonitorPid = c.MonitorPID
 	}
 	if in.State.Running {
 		in.State.Pid = c.ChildPID
