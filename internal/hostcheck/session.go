@@ -23,7 +23,7 @@ func lingerSection(systemdRun, lingerDir, user string) Section {
 	if _, err := os.Stat(filepath.Join(lingerDir, user)); err == nil {
 		b.ok("lingering", "enabled (containers started with -d keep running after you log out)")
 	} else {
-		b.add(Warning, "lingering", "disabled (when you log out, systemd may stop containers started with -d)",
+		b.add(Warning, "lingering", "disabled: at your last logout systemd-logind removes your runtime directory (where nook reaches running containers) and, with KillUserProcesses=yes, stops containers started with -d",
 			"loginctl enable-linger "+user)
 	}
 	return b.s

@@ -183,3 +183,35 @@ func TestFollowEndsWhenDirRemoved(t *testing.T) {
 		t.Fatalf("Read after the directory went: %v", err)
 	}
 }
+
+// TestFollowFallingBehindNeverRepeats: with max-file 2 a follower that
+// falls more than a rotation behind loses the files removed in between (as
+// Docker's and Podman's do), but never prints a line twice or out of order.
+func TestFollowFallingBehindNeverRepeats(t *testing.T) {
+	w, dir := open(t, Options{MaxSize: 512, MaxFiles: 2})
+	f := follow(t, dir, ReadOptions{Tail: -1})
+	const n = 20000
+	write(t, w, Stdout, "start\n")
+	f.out.waitFor(t, "the first line", func(s string) bool { return s != "" })
+	for i := range n {
+		write(t, w, Stdout, fmt.Sprintf("line %d\n", i))
+	}
+	w.Close()
+	close(f.done)
+	if err := f.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(f.out.String(), "\n"), "\n")
+	last := -1
+	for _, l := range got[1:] {
+		var i int
+		if _, err := fmt.Sscanf(l, "line %d", &i); err != nil || i <= last {
+			t.Fatalf("line %q after line %d", l, last)
+		}
+		last = i
+	}
+	if last != n-1 {
+		t.Fatalf("the last line printed is %d, want %d", last, n-1)
+	}
+	t.Logf("printed %d of %d lines", len(got)-1, n)
+}
