@@ -64,11 +64,18 @@ type controlServer struct {
 func listenControl(dir string, s *Supervisor) (*controlServer, error) {
 	p := filepath.Join(dir, controlSocket)
 	os.Remove(p)
-	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: p, Net: "unixpacket"})
+	addr, done, err := socketAddr(p)
 	if err != nil {
 		return nil, fmt.Errorf("listen on the container's control socket: %w", err)
 	}
-	ln.SetUnlinkOnClose(true)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: addr, Net: "unixpacket"})
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("listen on the container's control socket: %w", err)
+	}
+	// Removed with the runtime directory: the name the listener knows
+	// may be a /proc/self/fd one.
+	ln.SetUnlinkOnClose(false)
 	go func() {
 		for {
 			conn, err := ln.AcceptUnix()
@@ -127,7 +134,15 @@ func (cs *Containers) dialControl(c *Container) (*os.File, error) {
 		return nil, fmt.Errorf("container %s: no runtime directory to find its monitor in", c.Name)
 	}
 	p := filepath.Join(cs.runtimeDir, c.ID, controlSocket)
-	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: p, Net: "unixpacket"})
+	addr, done, err := socketAddr(p)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
+		}
+		return nil, fmt.Errorf("reach container %s's monitor: %w", c.Name, err)
+	}
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: addr, Net: "unixpacket"})
+	done()
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ECONNREFUSED) {
 			return nil, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
@@ -212,4 +227,19 @@ func (cs *Containers) Wait(c *Container) error {
 		*c = *fresh
 	}
 	return nil
+}
+
+// socketAddr is a name for the unix socket at p that fits sockaddr_un's
+// 108 bytes: p itself, or, when the runtime directory's path is long (a
+// deep $TMPDIR), p's directory through a descriptor: /proc/self/fd/N/NAME.
+// done closes the descriptor once bind or connect has used it.
+func socketAddr(p string) (addr string, done func(), err error) {
+	if len(p) < 100 {
+		return p, func() {}, nil
+	}
+	fd, err := unix.Open(filepath.Dir(p), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("/proc/self/fd/%d/%s", fd, filepath.Base(p)), func() { unix.Close(fd) }, nil
 }
