@@ -179,7 +179,12 @@ func monitor(root, id string, keep bool, report func(error)) error {
 		Settings:   set,
 		StateDir:   state,
 		Log:        log,
-		Ready:      report,
+		Ready: func(err error) {
+			report(err)
+			if err == nil {
+				trimMonitor()
+			}
+		},
 		Nsenter:    nsenter,
 		Exe:        exe,
 	}
