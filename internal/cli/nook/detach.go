@@ -185,8 +185,8 @@ func monitor(root, id string, keep bool, report func(error)) error {
 				trimMonitor()
 			}
 		},
-		Nsenter:    nsenter,
-		Exe:        exe,
+		Nsenter: nsenter,
+		Exe:     exe,
 	}
 	sup.Prepare = func() (run.Config, error) {
 		p, err := prepareAgain(cmd, cs, ctr, set)
