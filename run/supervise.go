@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 	"time"
@@ -76,6 +77,24 @@ func (s *Supervisor) Run(ctx context.Context, keep bool) (Exit, error) {
 		s.fanout = newFanout(s.Log)
 		defer s.Log.Close()
 	}
+	// A SIGINT or SIGTERM to the monitor (Ctrl-C, a batch system's stop,
+	// logout) reaches the workload through Run, and ends the container
+	// for good: no restart policy brings it back.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+	defer signal.Stop(sigs)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				s.markStopped()
+			case <-quit:
+				return
+			}
+		}
+	}()
 	backoff := 100 * time.Millisecond
 	for first := true; ; first = false {
 		exit, err := s.runOnce(ctx)
@@ -182,14 +201,28 @@ func (s *Supervisor) setRunning(pid int) {
 	}
 }
 
+// markStopped records that the user stopped the container: the restart
+// policy leaves it stopped, and a wait before a restart ends.
+func (s *Supervisor) markStopped() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.markStoppedLocked()
+}
+
+func (s *Supervisor) markStoppedLocked() {
+	if !s.stopped {
+		s.stopped = true
+		close(s.wake)
+	}
+}
+
 // signal sends sig to the workload's first process; stop marks the
 // container stopped by the user, which the restart policy respects.
 func (s *Supervisor) signal(sig syscall.Signal, stop bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if stop && !s.stopped {
-		s.stopped = true
-		close(s.wake)
+	if stop {
+		s.markStoppedLocked()
 	}
 	if s.cur < 0 {
 		if stop {
