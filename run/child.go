@@ -89,6 +89,11 @@ func childStage2(ch channel) int {
 	if err := buildContainer(ch, spec); err != nil {
 		return childFail(ch, err)
 	}
+	if spec.Copy != nil {
+		// nook cp of a stopped container: the copy is the workload.
+		ch.f.Close()
+		return copyInside(spec.Copy)
+	}
 	// execWorkload returns only when the workload could not start.
 	code, err := execWorkload(ch, spec)
 	ch.send(message{Type: msgExecError, Error: err.Error(), Code: code}, -1)

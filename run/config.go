@@ -57,6 +57,9 @@ type Config struct {
 	// then be that container's plan.
 	JoinPID     int
 	NsenterPath string
+	// Copy, when set, replaces the workload: nook cp of a stopped
+	// container runs its container side as the container's first process.
+	Copy *CopyRequest
 	// OnPTY, if set, is called with the workload's pty master (with
 	// Process.Tty) once the relay to Stdin and Stdout runs.
 	OnPTY func(master *os.File)

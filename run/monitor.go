@@ -241,6 +241,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 		CgroupNS:   r.cfg.Cgroup != nil,
 		Mounts:     append(etc, r.cfg.Mounts...),
 		Process:    proc,
+		Copy:       r.cfg.Copy,
 		SingleID:   r.cfg.UserNS.Mode == userns.Single,
 		GID5:       gid5,
 	}

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookrun/nook/internal/runtimedir"
+	"github.com/nookrun/nook/network"
 	"github.com/nookrun/nook/run"
 	"github.com/nookrun/nook/run/ctrcopy"
 )
@@ -18,7 +21,7 @@ func newCpCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n  nook cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
 		Short: "Copy files/folders between a container and the local filesystem",
-		Long: `Copy files/folders between a running container and the local filesystem,
+		Long: `Copy files/folders between a container and the local filesystem,
 by Docker's rules. "-" as the source reads a tar from stdin; as the
 destination it writes one to stdout. Files copied in belong to the
 container's root unless -a keeps the owners of the source.`,
@@ -36,9 +39,9 @@ container's root unless -a keeps the owners of the source.`,
 			case srcCtr == nil && dstCtr == nil:
 				return usageErr(cmd, errors.New("one of the paths must name a container: CONTAINER:PATH"))
 			case srcCtr != nil:
-				return copyOut(cs, srcCtr, srcPath, dstPath, follow)
+				return copyOut(cmd, cs, srcCtr, srcPath, dstPath, follow)
 			}
-			return copyIn(cs, dstCtr, srcPath, dstPath, follow, archive)
+			return copyIn(cmd, cs, dstCtr, srcPath, dstPath, follow, archive)
 		},
 	}
 	c.Flags().BoolVarP(&archive, "archive", "a", false, "Archive mode (copy all uid/gid information)")
@@ -67,7 +70,7 @@ func splitCopyArg(cs *run.Containers, arg string) (*run.Container, string) {
 }
 
 // copyOut copies CONTAINER:src to the host path dst ("-": a tar to stdout).
-func copyOut(cs *run.Containers, c *run.Container, src, dst string, follow bool) error {
+func copyOut(cmd *cobra.Command, cs *run.Containers, c *run.Container, src, dst string, follow bool) error {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("copy from %s: %w", c.Name, err)
@@ -80,7 +83,7 @@ func copyOut(cs *run.Containers, c *run.Container, src, dst string, follow bool)
 	req := run.ExecRequest{Copy: &run.CopyRequest{Out: true, Path: src, Pack: ctrcopy.PackOptions{FollowLink: follow, Plain: dst == "-"}}}
 	done := make(chan error, 1)
 	go func() {
-		code, err := cs.Exec(c, req, devnull, pw, os.Stderr)
+		code, err := copyRun(cmd, cs, c, req, devnull, pw)
 		pw.Close()
 		if err == nil && code != 0 {
 			err = &exitError{code: 1}
@@ -103,7 +106,7 @@ func copyOut(cs *run.Containers, c *run.Container, src, dst string, follow bool)
 
 // copyIn copies the host path src ("-": a tar from stdin) to
 // CONTAINER:dst.
-func copyIn(cs *run.Containers, c *run.Container, src, dst string, follow, archive bool) error {
+func copyIn(cmd *cobra.Command, cs *run.Containers, c *run.Container, src, dst string, follow, archive bool) error {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return fmt.Errorf("copy to %s: %w", c.Name, err)
@@ -129,7 +132,7 @@ func copyIn(cs *run.Containers, c *run.Container, src, dst string, follow, archi
 		pw.Close()
 		packed <- err
 	}()
-	code, err := cs.Exec(c, req, pr, devnull, os.Stderr)
+	code, err := copyRun(cmd, cs, c, req, pr, devnull)
 	pr.Close()
 	perr := <-packed
 	if err != nil {
@@ -144,9 +147,49 @@ func copyIn(cs *run.Containers, c *run.Container, src, dst string, follow, archi
 	return nil
 }
 
-func copyErr(c *run.Container, err error) error {
-	if errors.Is(err, run.ErrNotRunning) {
-		return fmt.Errorf("container %s is not running: nook cp needs it running (nook start %s)", c.Name, c.Name)
+func copyErr(_ *run.Container, err error) error { return err }
+
+// copyRun runs cp's container side: in a running container through
+// exec; in a stopped one as the first process of a transient start of it
+// (its root and volumes, no network, no cgroup, its lock held so that
+// nobody starts it meanwhile).
+func copyRun(cmd *cobra.Command, cs *run.Containers, c *run.Container, req run.ExecRequest, stdin, stdout *os.File) (int, error) {
+	for {
+		code, err := cs.Exec(c, req, stdin, stdout, os.Stderr)
+		if !errors.Is(err, run.ErrNotRunning) {
+			return code, err
+		}
+		if err := cs.Lock(c); err != nil {
+			if errors.Is(err, run.ErrRunning) {
+				continue // it started meanwhile
+			}
+			return ExitError, err
+		}
+		defer c.Unlock()
+		return copyStopped(cmd, c, req.Copy, stdin, stdout)
 	}
-	return err
+}
+
+func copyStopped(cmd *cobra.Command, c *run.Container, cp *run.CopyRequest, stdin, stdout *os.File) (int, error) {
+	set, err := c.Settings()
+	if err != nil {
+		return ExitError, err
+	}
+	state, err := runtimedir.Sub(os.Getuid(), c.ID)
+	if err != nil {
+		return ExitError, fmt.Errorf("make the container's runtime directory: %w", err)
+	}
+	defer func() {
+		os.RemoveAll(state)
+		runtimedir.Cleanup(filepath.Dir(state))
+	}()
+	p := &prepared{cn: containerNetwork{setup: network.Setup{Mode: network.Mode{Kind: network.None}}}, cgroups: &cgroupSetup{mode: cgroupsDisabled}}
+	cfg, err := configFor(cmd, c, set, p, state)
+	if err != nil {
+		return ExitError, err
+	}
+	cfg.StateDir, cfg.Copy = state, cp
+	cfg.Stdin, cfg.Stdout, cfg.Stderr = stdin, stdout, os.Stderr
+	exit, err := run.Run(cmd.Context(), cfg)
+	return exit.Code, err
 }
