@@ -39,9 +39,14 @@
 //
 // When ctr.log would grow past Options.MaxSize it is rotated: ctr.log.N
 // becomes ctr.log.N+1 (the one past MaxFiles-1 is overwritten), ctr.log
-// becomes ctr.log.1 and a new ctr.log starts, so the files take at most
-// MaxSize*MaxFiles bytes plus one record. Rotation renames, so a reader
-// holding a file keeps it.
+// becomes ctr.log.1 and a new ctr.log starts. Each file holds at most
+// MaxSize bytes (or one record, when a MaxSize under 16 KiB is smaller than
+// a record), so the log takes at most MaxSize*MaxFiles bytes. Rotation
+// removes the oldest file first and then renames, so a reader holding a
+// file keeps it.
+//
+// A container with a terminal has one stream; its output goes to Stdout,
+// as conmon logs it.
 //
 // # Reading
 //
