@@ -33,17 +33,16 @@
 // one write(2) per 64 KiB of records and no fsync: nothing is held back
 // for later, so a reader sees output as soon as it is written and a
 // monitor killed at any moment leaves at worst a torn last line, which the
-// reader skips and the next Open ends with a newline. A Write error (a
+// reader skips and the next Open cuts off. A Write error (a
 // full disk) drops that Write's records; a monitor that wants the workload
 // never to block on a full pipe keeps copying after it.
 //
-// When ctr.log would grow past Options.MaxSize it is rotated: ctr.log.N
-// becomes ctr.log.N+1 (the one past MaxFiles-1 is overwritten), ctr.log
-// becomes ctr.log.1 and a new ctr.log starts. Each file holds at most
+// When ctr.log would grow past Options.MaxSize it is rotated: the oldest
+// file, ctr.log.(MaxFiles-1), is removed, ctr.log.N becomes ctr.log.N+1,
+// ctr.log becomes ctr.log.1 and a new ctr.log starts. Each file holds at most
 // MaxSize bytes (or one record, when a MaxSize under 16 KiB is smaller than
 // a record), so the log takes at most MaxSize*MaxFiles bytes. Rotation
-// removes the oldest file first and then renames, so a reader holding a
-// file keeps it.
+// renames, so a reader holding a file keeps it.
 //
 // A container with a terminal has one stream; its output goes to Stdout,
 // as conmon logs it.
