@@ -98,6 +98,8 @@ var sectionTitles = map[string]string{
 	"Run":        "Container start-up: `true` in a fresh container, start to exit (median)",
 	"Pull":       "Image pull: a 6-layer, ~200 MB image from a loopback registry into an empty store (median)",
 	networkGroup: "Container network: TCP throughput and published-port latency, per driver (median)",
+
+	lifecycleGroup: "Detached containers: start, stop and remove many, and what an idle one costs (median)",
 }
 
 // sectionIntros explain a group's method above its table; the
@@ -132,6 +134,15 @@ var sectionIntros = map[string]struct{ text, configPrefix string }{
 			"median (throughputs: of its rounds; latency: of all its connections). Containers and driver processes left behind\n" +
 			"fail the benchmark. See BenchmarkNetwork's comment in bench/network_test.go.",
 		configPrefix: "net-",
+	},
+	lifecycleGroup: {
+		text: "As the user from the host's namespaces, each peer starts its containers one after another (`run -d`, which returns once\n" +
+			"the workload runs), reads the memory of every process they own while all of them run idle, then stops them one after\n" +
+			"another (`stop -t 0`: SIGKILL at once) and removes them one after another; nook's containers, then podman's. Each\n" +
+			"command is timed from fork to reaped. A total is the wall time of a whole phase; a cell is the median over the runs.\n" +
+			"A container that does not start, or anything left after the stops or the removals (a container, a monitor,\n" +
+			"conmon, fuse-overlayfs, a workload), fails the benchmark. See BenchmarkLifecycle's comment in bench/lifecycle_test.go.",
+		configPrefix: "life-",
 	},
 }
 
@@ -196,6 +207,10 @@ func render(w io.Writer, res *results, command string) {
 		renderIntro(w, res, g)
 		if g == networkGroup {
 			renderNetwork(w, res, g)
+			continue
+		}
+		if g == lifecycleGroup {
+			renderLifecycle(w, res, g)
 			continue
 		}
 		renderTimes(w, res, g)
