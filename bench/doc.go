@@ -5,7 +5,9 @@
 // side with podman run, bubblewrap and unshare, `nook pull` side by side
 // with podman pull, and a container's network (TCP throughput both ways
 // with iperf3, and published-port connection latency) with pasta and
-// slirp4netns, nook side by side with podman on the same driver. The union
+// slirp4netns, nook side by side with podman on the same driver, and 100
+// detached containers' start, stop, removal and memory side by side with
+// podman (BenchmarkLifecycle). The union
 // and layer benchmarks run as root of a user namespace made by an
 // unprivileged user (internal/nstest); the start-up, pull and network
 // benchmarks start their peers from the host's namespaces, through a
