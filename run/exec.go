@@ -94,6 +94,13 @@ func execWorkload(ch channel, spec *childSpec) (int, error) {
 	if inProcess {
 		return runInit(ch, exe, p.Args, env, cwd, id, p.Tty, spec.Nested)
 	}
+	if spec.Announce {
+		// nsenter, our parent for nook exec, keeps the socket open: the
+		// monitor cannot wait for it to close on exec.
+		if err := ch.send(message{Type: msgStarting}, -1); err != nil {
+			return exitNookError, err
+		}
+	}
 	err = unix.Exec(exe, p.Args, env)
 	return execFailure(p.Args[0], err)
 }

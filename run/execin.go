@@ -154,6 +154,8 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		cmd.Wait()
 		return exitNookError, err
 	}
+	// The socket closes when the process ends (nsenter holds it till
+	// then); msgStarting says the exec is under way.
 	started := false
 	var startErr error
 	startCode := exitNookError
@@ -162,6 +164,10 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		switch {
 		case errors.Is(err, io.EOF):
 			started = true
+		case err == nil && m.Type == msgStarting:
+			if req.Detach {
+				started = true
+			}
 		case err != nil:
 			startErr = err
 		case m.Type == msgPTY:
@@ -180,6 +186,8 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 	}
 	if startErr == nil && req.Detach {
 		sendPacket(f, ctlReply{Type: ctlOK}, nil)
+		// The client has gone; the process runs on.
+		mine.Close()
 	}
 	werr := cmd.Wait()
 	if startErr != nil {
@@ -224,6 +232,7 @@ func (s *Supervisor) execSpec(req *ExecRequest) *childSpec {
 		Process:  proc,
 		SingleID: plan != nil && plan.Mode == userns.Single,
 		Copy:     req.Copy,
+		Announce: true,
 	}
 }
 

@@ -35,6 +35,8 @@ const (
 	msgServing   = "serving"
 	msgPTY       = "pty"
 	msgExecError = "exec-error"
+	// msgStarting is RoleExec's word that it executes the command now.
+	msgStarting = "starting"
 	msgError     = "error"
 )
 

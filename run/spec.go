@@ -34,6 +34,8 @@ type childSpec struct {
 	// Nested, for keep-id, is the user namespace the workload runs in,
 	// below the container's: maps from its ids to the container's.
 	Nested *nestedMaps `json:"nested,omitempty"`
+	// Announce sends msgStarting just before the exec (RoleExec).
+	Announce bool `json:"announce,omitempty"`
 	// Copy is nook cp's container side (RoleExec only).
 	Copy *CopyRequest `json:"copy,omitempty"`
 	// Account, for keep-id, is the host user, added to the container's
