@@ -37,7 +37,7 @@ const (
 	msgExecError = "exec-error"
 	// msgStarting is RoleExec's word that it executes the command now.
 	msgStarting = "starting"
-	msgError     = "error"
+	msgError    = "error"
 )
 
 // message is one packet. Only the fields of its Type are set.
