@@ -15,7 +15,6 @@ func (s *Supervisor) serveAttach(f *os.File, req ctlRequest) {
 		sendPacket(f, ctlReply{Type: ctlError, Error: fmt.Sprintf("container %s runs in the foreground: its output goes to the terminal that started it (attach works with containers started by run -d or start)", s.Container.Name)}, nil)
 		return
 	}
-	c := &attachClient{out: make(chan ctlReply, 256)}
 	s.mu.Lock()
 	running := s.cur >= 0
 	s.mu.Unlock()
@@ -23,9 +22,21 @@ func (s *Supervisor) serveAttach(f *os.File, req ctlRequest) {
 		sendPacket(f, ctlReply{Type: ctlError, Error: fmt.Sprintf("%v: %s", ErrNotRunning, s.Container.Name)}, nil)
 		return
 	}
+	s.attachConn(f, req.Stdin)()
+}
+
+// attachConn registers f as an attached client at once (nook start -a
+// before the workload starts, so that none of its output is missed) and
+// returns the loop that serves it.
+func (s *Supervisor) attachConn(f *os.File, stdin bool) func() {
+	c := &attachClient{out: make(chan ctlReply, 256)}
 	s.fanout.mu.Lock()
 	s.fanout.clients[c] = struct{}{}
 	s.fanout.mu.Unlock()
+	return func() { s.serveAttached(f, c, stdin) }
+}
+
+func (s *Supervisor) serveAttached(f *os.File, c *attachClient, stdin bool) {
 	if err := sendPacket(f, ctlReply{Type: ctlOK}, nil); err != nil {
 		s.fanout.drop(c)
 		return
@@ -41,7 +52,7 @@ func (s *Supervisor) serveAttach(f *os.File, req ctlRequest) {
 			}
 			switch in.Type {
 			case ctlData:
-				if req.Stdin {
+				if stdin {
 					s.fanout.input(in.Data)
 				}
 			case ctlResize:
@@ -96,6 +107,19 @@ func (cs *Containers) Attach(c *Container, opts AttachOptions) (int, error) {
 	if err := sendPacket(f, ctlRequest{Type: ctlAttach, Stdin: opts.Stdin != nil}, nil); err != nil {
 		return exitNookError, fmt.Errorf("attach to %s: %w", c.Name, err)
 	}
+	return AttachOn(f, c.Name, opts)
+}
+
+// NewAttachPair is a connection for attaching to a monitor from its very
+// start (nook start -a): the monitor gets theirs, the caller keeps mine
+// for AttachOn.
+func NewAttachPair() (mine, theirs *os.File, err error) {
+	return newSocketpair()
+}
+
+// AttachOn is Attach on a connection the monitor already serves.
+func AttachOn(f *os.File, name string, opts AttachOptions) (int, error) {
+	c := &Container{Name: name}
 	var rep ctlReply
 	if _, err := recvPacket(f, &rep); err != nil {
 		return exitNookError, fmt.Errorf("attach to %s: %w", c.Name, err)

@@ -41,6 +41,10 @@ type Supervisor struct {
 	Ready func(error)
 	// Nsenter is nsenter's path and Exe the nook binary, for nook exec.
 	Nsenter, Exe string
+	// Attached, for a detached container, is a client attached from
+	// before the first start (nook start -a); AttachStdin sends it input.
+	Attached    *os.File
+	AttachStdin bool
 
 	mu sync.Mutex
 	// cur is the running workload's pidfd and pid (-1 between runs).
@@ -76,6 +80,9 @@ func (s *Supervisor) Run(ctx context.Context, keep bool) (Exit, error) {
 	if s.Log != nil {
 		s.fanout = newFanout(s.Log)
 		defer s.Log.Close()
+		if s.Attached != nil {
+			go s.attachConn(s.Attached, s.AttachStdin)()
+		}
 	}
 	// A SIGINT or SIGTERM to the monitor (Ctrl-C, a batch system's stop,
 	// logout) reaches the workload through Run, and ends the container

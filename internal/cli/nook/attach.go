@@ -45,8 +45,11 @@ it ends.`,
 	return c
 }
 
-func attachTo(cmd *cobra.Command, cs *run.Containers, c *run.Container, stdin, fromStart bool) error {
-	return attachKeys(cmd, cs, c, stdin, fromStart, defaultDetachKeys)
+// attachWith attaches the terminal to the monitor nook start -a started.
+func attachWith(cmd *cobra.Command, c *run.Container, set *run.Settings, a *attachment) error {
+	return attachStdio(cmd, set, a.stdin, defaultDetachKeys, func(opts run.AttachOptions) (int, error) {
+		return run.AttachOn(a.mine, c.Name, opts)
+	})
 }
 
 // attachKeys attaches the terminal (or whatever stdio is) to c until it
@@ -56,6 +59,12 @@ func attachKeys(cmd *cobra.Command, cs *run.Containers, c *run.Container, stdin,
 	if err != nil {
 		return err
 	}
+	return attachStdio(cmd, set, stdin, keys, func(opts run.AttachOptions) (int, error) {
+		return cs.Attach(c, opts)
+	})
+}
+
+func attachStdio(cmd *cobra.Command, set *run.Settings, stdin bool, keys string, attach func(run.AttachOptions) (int, error)) error {
 	detach, err := parseDetachKeys(keys)
 	if err != nil {
 		return usageErr(cmd, err)
@@ -92,7 +101,7 @@ func attachKeys(cmd *cobra.Command, cs *run.Containers, c *run.Container, stdin,
 		}()
 		opts.Resize = sizes
 	}
-	code, err := cs.Attach(c, opts)
+	code, err := attach(opts)
 	if errors.Is(err, run.ErrDetached) {
 		fmt.Fprintln(os.Stderr)
 		return nil

@@ -26,9 +26,17 @@ const roleMonitor = "__monitor"
 // The monitor inherits the container's lock (so that no sweep takes the
 // container for lost while the monitor starts) and a pipe to report on.
 const (
-	monitorLockFD  = 3
-	monitorReadyFD = 4
+	monitorLockFD   = 3
+	monitorReadyFD  = 4
+	monitorAttachFD = 5
 )
+
+// attachment is nook start -a's connection to the monitor it starts,
+// attached before the workload runs.
+type attachment struct {
+	mine, theirs *os.File
+	stdin        bool
+}
 
 // monitorReport is the monitor's one message on the ready pipe.
 type monitorReport struct {
@@ -40,7 +48,7 @@ type monitorReport struct {
 // whose lock this nook holds, and waits until its workload runs. keep
 // says the container stays when the start fails (nook start); nook run's
 // new container is removed then.
-func startDetached(cmd *cobra.Command, cs *run.Containers, ctr *run.Container, storeRoot string, keep bool) error {
+func startDetached(cmd *cobra.Command, cs *run.Containers, ctr *run.Container, storeRoot string, keep bool, attach *attachment) error {
 	exe, err := selfPath()
 	if err != nil {
 		return err
@@ -67,17 +75,28 @@ func startDetached(cmd *cobra.Command, cs *run.Containers, ctr *run.Container, s
 	if keep {
 		args = append(args, "keep")
 	}
+	files := []*os.File{ctr.LockFile(), w}
+	if attach != nil {
+		files = append(files, attach.theirs)
+		args = append(args, "attach")
+		if attach.stdin {
+			args = append(args, "stdin")
+		}
+	}
 	c := &exec.Cmd{
 		Path:        exe,
 		Args:        args,
 		Stdin:       devnull,
 		Stdout:      devnull,
 		Stderr:      mlog,
-		ExtraFiles:  []*os.File{ctr.LockFile(), w},
+		ExtraFiles:  files,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
 	err = c.Start()
 	w.Close()
+	if attach != nil {
+		attach.theirs.Close()
+	}
 	// The monitor holds the lock now: the same open file, inherited.
 	ctr.Unlock()
 	if err != nil {
@@ -127,8 +146,11 @@ func monitorMain(args []string) int {
 		report(fmt.Errorf("internal role %s: unexpected arguments %q", roleMonitor, args))
 		return ExitError
 	}
-	keep := len(args) > 2 && args[2] == "keep"
-	err := monitor(args[0], args[1], keep, report)
+	opts := map[string]bool{}
+	for _, a := range args[2:] {
+		opts[a] = true
+	}
+	err := monitor(args[0], args[1], opts["keep"], opts["attach"], opts["stdin"], report)
 	if err != nil {
 		report(err)
 		fmt.Fprintf(os.Stderr, "nook: monitor: %s\n", oneLine(err))
@@ -139,7 +161,7 @@ func monitorMain(args []string) int {
 
 // monitor runs the container id of the store at root until it ends for
 // good.
-func monitor(root, id string, keep bool, report func(error)) error {
+func monitor(root, id string, keep, attached, attachStdin bool, report func(error)) error {
 	rt, err := runtimedir.Dir(os.Getuid())
 	if err != nil {
 		return fmt.Errorf("find the runtime directory: %w", err)
@@ -187,6 +209,9 @@ func monitor(root, id string, keep bool, report func(error)) error {
 		},
 		Nsenter: nsenter,
 		Exe:     exe,
+	}
+	if attached {
+		sup.Attached, sup.AttachStdin = os.NewFile(monitorAttachFD, "attach"), attachStdin
 	}
 	sup.Prepare = func() (run.Config, error) {
 		p, err := prepareAgain(cmd, cs, ctr, set)

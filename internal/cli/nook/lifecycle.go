@@ -128,7 +128,7 @@ output of the (single) container is shown and nook start returns its exit code.`
 			}
 			if !attach && !interactive {
 				return eachContainer(cmd, args, func(cs *run.Containers, c *run.Container) error {
-					return startContainer(cmd, cs, c)
+					return startContainer(cmd, cs, c, nil)
 				})
 			}
 			cs, _, err := openContainers(cmd)
@@ -139,10 +139,20 @@ output of the (single) container is shown and nook start returns its exit code.`
 			if err != nil {
 				return err
 			}
-			if err := startContainer(cmd, cs, c); err != nil {
+			set, err := c.Settings()
+			if err != nil {
 				return err
 			}
-			return attachTo(cmd, cs, c, interactive, true)
+			mine, theirs, err := run.NewAttachPair()
+			if err != nil {
+				return err
+			}
+			defer mine.Close()
+			a := &attachment{mine: mine, theirs: theirs, stdin: interactive && set.Interactive}
+			if err := startContainer(cmd, cs, c, a); err != nil {
+				return err
+			}
+			return attachWith(cmd, c, set, a)
 		},
 	}
 	c.Flags().BoolVarP(&attach, "attach", "a", false, "Attach STDOUT/STDERR and forward signals")
@@ -153,9 +163,12 @@ output of the (single) container is shown and nook start returns its exit code.`
 
 // startContainer starts a stopped container in the background; one that
 // runs already is left alone, as Docker does.
-func startContainer(cmd *cobra.Command, cs *run.Containers, c *run.Container) error {
+func startContainer(cmd *cobra.Command, cs *run.Containers, c *run.Container, a *attachment) error {
 	if err := cs.Lock(c); err != nil {
 		if errors.Is(err, run.ErrRunning) {
+			if a != nil {
+				return fmt.Errorf("container %s is running already: use nook attach", c.Name)
+			}
 			return nil
 		}
 		return err
@@ -177,7 +190,7 @@ func startContainer(cmd *cobra.Command, cs *run.Containers, c *run.Container) er
 		c.Unlock()
 		return err
 	}
-	return startDetached(cmd, cs, c, store.Root(), true)
+	return startDetached(cmd, cs, c, store.Root(), true, a)
 }
 
 func newRestartCmd() *cobra.Command {
@@ -197,7 +210,7 @@ func newRestartCmd() *cobra.Command {
 				if err := cs.Stop(c, time.Duration(t)*time.Second); err != nil {
 					return err
 				}
-				return startContainer(cmd, cs, c)
+				return startContainer(cmd, cs, c, nil)
 			})
 		},
 	}

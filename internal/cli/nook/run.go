@@ -233,7 +233,7 @@ func runContainer(cmd *cobra.Command, f *runFlags, ref string, args []string) er
 			return err
 		}
 		releaseStore()
-		if err := startDetached(cmd, cs, ctr, store.Root(), false); err != nil {
+		if err := startDetached(cmd, cs, ctr, store.Root(), false, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), ctr.ID)
