@@ -388,7 +388,10 @@ func (cs *Containers) load(id string) (*Container, error) {
 	c.dir = dir
 	if c.State == StateRunning || c.State == StateCreated || c.State == StateRestarting {
 		if !lockHeld(filepath.Join(dir, "lock")) {
+			// The exit status died with the monitor: -1, as the sweep
+			// records it, never a success.
 			c.State, c.Lost, c.stale = StateExited, true, true
+			c.ExitCode = -1
 		}
 	}
 	return c, nil

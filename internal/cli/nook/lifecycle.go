@@ -3,6 +3,7 @@ package nook
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,7 @@ timeout. A stopped container is not restarted by its restart policy.`,
 						t = set.StopTimeout
 					}
 				}
-				return cs.Stop(c, time.Duration(t)*time.Second)
+				return interruptible(cmd, func() error { return cs.Stop(c, time.Duration(t)*time.Second) })
 			})
 		},
 	}
@@ -70,8 +71,13 @@ func newKillCmd() *cobra.Command {
 				return usageErr(cmd, err)
 			}
 			return eachContainer(cmd, args, func(cs *run.Containers, c *run.Container) error {
-				// A kill is the user's stop, as far as restarts go.
-				err := cs.Signal(c, sig, true)
+				// SIGKILL or the container's stop signal is the user's
+				// stop, as far as restarts go (docker kill's rule).
+				stopSig := syscall.SIGTERM
+				if set, err := c.Settings(); err == nil && set.StopSignal != 0 {
+					stopSig = syscall.Signal(set.StopSignal)
+				}
+				err := cs.Signal(c, sig, sig == syscall.SIGKILL || sig == stopSig)
 				if errors.Is(err, run.ErrNotRunning) {
 					return fmt.Errorf("cannot kill container %s: it is not running", c.Name)
 				}
@@ -98,7 +104,7 @@ func newWaitCmd() *cobra.Command {
 			for _, ref := range args {
 				c, err := cs.Get(ref)
 				if err == nil {
-					err = cs.Wait(c)
+					err = interruptible(cmd, func() error { return cs.Wait(c) })
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -238,4 +244,17 @@ func newRenameCmd() *cobra.Command {
 	}
 	c.ValidArgsFunction = completeContainers
 	return c
+}
+
+// interruptible runs a wait for a container that Ctrl-C (or SIGTERM) ends,
+// as Docker's client does: the container is not touched.
+func interruptible(cmd *cobra.Command, wait func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-cmd.Context().Done():
+		return &exitError{code: 130, err: errors.New("interrupted")}
+	}
 }

@@ -1,6 +1,7 @@
 package nook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -69,7 +70,12 @@ max-size. A container run in the foreground wrote to its terminal only.`,
 				}()
 				opts.Done = done
 			}
-			return ctrlog.Read(cmd.Context(), ctr.Dir(), opts, os.Stdout, os.Stderr)
+			err = ctrlog.Read(cmd.Context(), ctr.Dir(), opts, os.Stdout, os.Stderr)
+			if errors.Is(err, context.Canceled) {
+				// Ctrl-C ends a follow: nothing to report.
+				return &exitError{code: 130}
+			}
+			return err
 		},
 	}
 	fl := c.Flags()
