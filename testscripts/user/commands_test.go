@@ -79,6 +79,7 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"freeport":    cmdFreePort,
 		"hostaddr":    cmdHostAddr,
 		"stdoutvar":   cmdStdoutVar,
+		"waitfd":      cmdWaitFD, // life_cmd_test.go
 	}
 }
 
