@@ -453,6 +453,15 @@ func (cs *Containers) Sweep() error {
 		if c.takeLock(false) != nil {
 			continue
 		}
+		// Read again under the lock: a monitor that ended cleanly between
+		// our read and our lock has recorded its exit, which must stand.
+		if b, err := os.ReadFile(filepath.Join(c.dir, "container.json")); err == nil {
+			var disk Container
+			if json.Unmarshal(b, &disk) == nil && disk.State == StateExited {
+				c.Unlock()
+				continue
+			}
+		}
 		if cs.runtimeDir != "" {
 			os.RemoveAll(filepath.Join(cs.runtimeDir, c.ID))
 		}
