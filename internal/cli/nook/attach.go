@@ -46,9 +46,15 @@ it ends.`,
 }
 
 // attachWith attaches the terminal to the monitor nook start -a started.
-func attachWith(cmd *cobra.Command, c *run.Container, set *run.Settings, a *attachment) error {
+func attachWith(cmd *cobra.Command, cs *run.Containers, c *run.Container, set *run.Settings, a *attachment) error {
 	return attachStdio(cmd, set, a.stdin, defaultDetachKeys, func(opts run.AttachOptions) (int, error) {
-		return run.AttachOn(a.mine, c.Name, opts)
+		code, err := run.AttachOn(a.mine, c.Name, opts)
+		if err == nil {
+			// As docker start -a: back once the container has stopped
+			// (its monitor recorded the end), not just its output.
+			cs.Wait(c)
+		}
+		return code, err
 	})
 }
 

@@ -158,7 +158,7 @@ output of the (single) container is shown and nook start returns its exit code.`
 			if err := startContainer(cmd, cs, c, a); err != nil {
 				return err
 			}
-			return attachWith(cmd, c, set, a)
+			return attachWith(cmd, cs, c, set, a)
 		},
 	}
 	c.Flags().BoolVarP(&attach, "attach", "a", false, "Attach STDOUT/STDERR and forward signals")
