@@ -1,10 +1,9 @@
 package nook
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
+
+	"github.com/nookrun/nook/run"
 )
 
 func newRmCmd() *cobra.Command {
@@ -14,23 +13,9 @@ func newRmCmd() *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			var errs []error
-			for _, ref := range args {
-				c, err := cs.Get(ref)
-				if err == nil {
-					err = cs.Remove(c, force)
-				}
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), ref)
-			}
-			return errors.Join(errs...)
+			return eachContainer(cmd, args, func(cs *run.Containers, c *run.Container) error {
+				return cs.Remove(c, force)
+			})
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of a running container (uses SIGKILL)")
