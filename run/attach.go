@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // serveAttach streams a detached container's output to one nook attach
@@ -132,8 +134,9 @@ func AttachOn(f *os.File, name string, opts AttachOptions) (int, error) {
 		go func() {
 			if sendInput(f, opts.Stdin, opts.DetachKeys) {
 				close(detached)
-				// Wakes the reader below.
-				f.Close()
+				// Wakes the reader below (a close would not: a blocked
+				// recvmsg keeps its descriptor).
+				unix.Shutdown(int(f.Fd()), unix.SHUT_RDWR)
 			}
 		}()
 	}

@@ -164,6 +164,11 @@ func (cs *Containers) request(c *Container, req ctlRequest) error {
 		return err
 	}
 	defer f.Close()
+	// A monitor that is stopped (SIGSTOP) or hung must not hang us: its
+	// answer is due at once.
+	tv := unix.NsecToTimeval(int64(answerTimeout))
+	unix.SetsockoptTimeval(int(f.Fd()), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	unix.SetsockoptTimeval(int(f.Fd()), unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 	if err := sendPacket(f, req, nil); err != nil {
 		return fmt.Errorf("ask container %s's monitor: %w", c.Name, err)
 	}
@@ -179,6 +184,9 @@ func (cs *Containers) request(c *Container, req ctlRequest) error {
 	}
 	return nil
 }
+
+// answerTimeout bounds the wait for a monitor's answer to a request.
+const answerTimeout = 5 * time.Second
 
 // Signal sends sig to a running container's first process. stop marks
 // it stopped by the user: its restart policy does not start it again.

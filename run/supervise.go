@@ -41,6 +41,10 @@ type Supervisor struct {
 	Ready func(error)
 	// Nsenter is nsenter's path and Exe the nook binary, for nook exec.
 	Nsenter, Exe string
+	// BeforeUnlock, if set, runs once the container has ended for good,
+	// before the lock goes (it removes the runtime directory): whoever
+	// waits on the lock finds nothing of this run left.
+	BeforeUnlock func()
 	// Attached, for a detached container, is a client attached from
 	// before the first start (nook start -a); AttachStdin sends it input.
 	Attached    *os.File
@@ -297,6 +301,7 @@ func (s *Supervisor) ready(err error) {
 // was run with --rm.
 func (s *Supervisor) end(runErr error) error {
 	s.execs.Wait()
+	s.beforeUnlock()
 	c := s.Container
 	c.State = StateExited
 	if c.AutoRemove {
@@ -316,6 +321,7 @@ func (s *Supervisor) end(runErr error) error {
 // created, recorded with the error otherwise.
 func (s *Supervisor) failed(keep bool, err error) (Exit, error) {
 	s.ready(err)
+	s.beforeUnlock()
 	c := s.Container
 	code := exitNookError
 	var se *StartError
@@ -330,4 +336,11 @@ func (s *Supervisor) failed(keep bool, err error) (Exit, error) {
 	c.Save()
 	c.Unlock()
 	return Exit{Code: code}, err
+}
+
+func (s *Supervisor) beforeUnlock() {
+	if s.BeforeUnlock != nil {
+		s.BeforeUnlock()
+		s.BeforeUnlock = nil
+	}
 }

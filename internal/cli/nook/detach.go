@@ -209,6 +209,10 @@ func monitor(root, id string, keep, attached, attachStdin bool, report func(erro
 		},
 		Nsenter: nsenter,
 		Exe:     exe,
+		BeforeUnlock: func() {
+			os.RemoveAll(state)
+			runtimedir.Cleanup(filepath.Dir(state))
+		},
 	}
 	if attached {
 		sup.Attached, sup.AttachStdin = os.NewFile(monitorAttachFD, "attach"), attachStdin

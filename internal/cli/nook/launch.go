@@ -42,6 +42,10 @@ func superviseForeground(cmd *cobra.Command, cs *run.Containers, ctr *run.Contai
 		Stderr:     os.Stderr,
 		Nsenter:    nsenter,
 		Exe:        exe,
+		BeforeUnlock: func() {
+			os.RemoveAll(state)
+			runtimedir.Cleanup(filepath.Dir(state))
+		},
 	}
 	if set.Interactive {
 		sup.Stdin = os.Stdin

@@ -14,7 +14,7 @@ func newRmCmd() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return eachContainer(cmd, args, func(cs *run.Containers, c *run.Container) error {
-				return cs.Remove(c, force)
+				return interruptible(cmd, func() error { return cs.Remove(c, force) })
 			})
 		},
 	}
