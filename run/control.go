@@ -32,6 +32,8 @@ const (
 	ctlError  = "error" // Error, Code
 	ctlPTY    = "pty"   // + the pty master
 	ctlExit   = "exit"  // Code
+	// ctlNotRunning: the monitor is between runs or ending.
+	ctlNotRunning = "not-running"
 )
 
 // ctlRequest is a client's packet.

@@ -90,7 +90,7 @@ func (s *Supervisor) serveExec(f *os.File, req *ExecRequest, fds []int) {
 	}
 	s.mu.Unlock()
 	if pid <= 0 {
-		fail(exitNookError, fmt.Errorf("%w: %s", ErrNotRunning, s.Container.Name))
+		sendPacket(f, ctlReply{Type: ctlNotRunning}, nil)
 		return
 	}
 	defer s.execs.Done()
@@ -326,6 +326,8 @@ func (cs *Containers) Exec(c *Container, req ExecRequest, stdin, stdout, stderr 
 			}
 		case ctlOK:
 			return 0, nil // exec -d: it runs
+		case ctlNotRunning:
+			return exitNookError, fmt.Errorf("%w: %s", ErrNotRunning, c.Name)
 		case ctlError:
 			closeFDs(got)
 			return rep.Code, &StartError{Code: rep.Code, Err: errors.New(rep.Error)}
