@@ -28,15 +28,11 @@ container keeps running. nook attach returns the container's exit code when
 it ends.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, _, err := openContainers(cmd)
+			cs, c, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			c, err := cs.Get(args[0])
-			if err != nil {
-				return err
-			}
-			return attachKeys(cmd, cs, c, !noStdin, false, keys)
+			return attachKeys(cmd, cs, c, !noStdin, keys)
 		},
 	}
 	c.Flags().BoolVar(&noStdin, "no-stdin", false, "Do not attach STDIN")
@@ -60,7 +56,7 @@ func attachWith(cmd *cobra.Command, cs *run.Containers, c *run.Container, set *r
 
 // attachKeys attaches the terminal (or whatever stdio is) to c until it
 // ends (then nook exits with its code) or the user detaches.
-func attachKeys(cmd *cobra.Command, cs *run.Containers, c *run.Container, stdin, _ bool, keys string) error {
+func attachKeys(cmd *cobra.Command, cs *run.Containers, c *run.Container, stdin bool, keys string) error {
 	set, err := c.Settings()
 	if err != nil {
 		return err

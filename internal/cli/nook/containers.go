@@ -33,3 +33,16 @@ func openContainers(cmd *cobra.Command) (*run.Containers, string, error) {
 	}
 	return cs, store.Root(), nil
 }
+
+// openContainer opens the store's containers and finds the one ref names.
+func openContainer(cmd *cobra.Command, ref string) (*run.Containers, *run.Container, error) {
+	cs, _, err := openContainers(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := cs.Get(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, c, nil
+}

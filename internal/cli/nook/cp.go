@@ -99,7 +99,7 @@ func copyOut(cmd *cobra.Command, cs *run.Containers, c *run.Container, src, dst 
 	}
 	pr.Close()
 	if err := <-done; err != nil {
-		return copyErr(c, err)
+		return err
 	}
 	return uerr
 }
@@ -136,7 +136,7 @@ func copyIn(cmd *cobra.Command, cs *run.Containers, c *run.Container, src, dst s
 	pr.Close()
 	perr := <-packed
 	if err != nil {
-		return copyErr(c, err)
+		return err
 	}
 	if perr != nil {
 		return perr
@@ -146,8 +146,6 @@ func copyIn(cmd *cobra.Command, cs *run.Containers, c *run.Container, src, dst s
 	}
 	return nil
 }
-
-func copyErr(_ *run.Container, err error) error { return err }
 
 // copyRun runs cp's container side: in a running container through
 // exec; in a stopped one as the first process of a transient start of it

@@ -38,11 +38,7 @@ enters the namespaces; see docs/ARCHITECTURE.md).`,
 			if err != nil {
 				return err
 			}
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			ctr, err := cs.Get(args[0])
+			cs, ctr, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -137,11 +137,7 @@ output of the (single) container is shown and nook start returns its exit code.`
 					return startContainer(cmd, cs, c, nil)
 				})
 			}
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := cs.Get(args[0])
+			cs, c, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -231,11 +227,7 @@ func newRenameCmd() *cobra.Command {
 		Short: "Rename a container",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := cs.Get(args[0])
+			cs, c, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}

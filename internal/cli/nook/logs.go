@@ -47,11 +47,7 @@ max-size. A container run in the foreground wrote to its terminal only.`,
 					return usageErr(cmd, err)
 				}
 			}
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			ctr, err := cs.Get(args[0])
+			cs, ctr, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}

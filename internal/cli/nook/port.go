@@ -19,11 +19,7 @@ func newPortCmd() *cobra.Command {
 container port is published on.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := cs.Get(args[0])
+			_, c, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -19,11 +19,7 @@ shows them. ps OPTIONS, when given, go to the host's ps, whose rows for the
 container's processes are kept (they must include a PID column).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, _, err := openContainers(cmd)
-			if err != nil {
-				return err
-			}
-			ctr, err := cs.Get(args[0])
+			_, ctr, err := openContainer(cmd, args[0])
 			if err != nil {
 				return err
 			}
