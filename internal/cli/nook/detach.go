@@ -178,17 +178,16 @@ func monitor(root, id string, keep, attached, attachStdin bool, report func(erro
 	if err != nil {
 		return err
 	}
-	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
-	if err != nil {
-		return fmt.Errorf("make the container's runtime directory: %w", err)
-	}
-	defer func() {
-		os.RemoveAll(state)
-		runtimedir.Cleanup(filepath.Dir(state))
-	}()
 	log, err := ctrlog.Open(ctr.Dir(), ctrlog.Options{MaxSize: set.LogMaxSize, MaxFiles: set.LogMaxFiles})
 	if err != nil {
 		return err
+	}
+	// Removed by the supervisor before it lets go of the lock, never
+	// after: by then a new monitor of the container may have made it.
+	state, err := runtimedir.Sub(os.Getuid(), ctr.ID)
+	if err != nil {
+		log.Close()
+		return fmt.Errorf("make the container's runtime directory: %w", err)
 	}
 	// The flags and the store of the nook that started us.
 	cmd := &cobra.Command{}

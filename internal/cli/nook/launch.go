@@ -28,10 +28,8 @@ func superviseForeground(cmd *cobra.Command, cs *run.Containers, ctr *run.Contai
 		cs.Remove(ctr, true)
 		return run.Exit{Code: ExitError}, fmt.Errorf("make the container's runtime directory: %w", err)
 	}
-	defer func() {
-		os.RemoveAll(state)
-		runtimedir.Cleanup(filepath.Dir(state))
-	}()
+	// Removed by the supervisor (BeforeUnlock) before it lets go of the
+	// lock, never after: by then a new monitor may have made it again.
 	nsenter, exe := execTools()
 	sup := &run.Supervisor{
 		Containers: cs,
