@@ -31,7 +31,7 @@ func (s *Supervisor) serveAttach(f *os.File, req ctlRequest) {
 // before the workload starts, so that none of its output is missed) and
 // returns the loop that serves it.
 func (s *Supervisor) attachConn(f *os.File, stdin bool) func() {
-	c := &attachClient{out: make(chan ctlReply, 256)}
+	c := &attachClient{out: make(chan ctlReply, 256), done: make(chan struct{})}
 	s.fanout.mu.Lock()
 	s.fanout.clients[c] = struct{}{}
 	s.fanout.mu.Unlock()
@@ -41,6 +41,7 @@ func (s *Supervisor) attachConn(f *os.File, stdin bool) func() {
 func (s *Supervisor) serveAttached(f *os.File, c *attachClient, stdin bool) {
 	if err := sendPacket(f, ctlReply{Type: ctlOK}, nil); err != nil {
 		s.fanout.drop(c)
+		close(c.done)
 		return
 	}
 	go func() {
@@ -62,6 +63,7 @@ func (s *Supervisor) serveAttached(f *os.File, c *attachClient, stdin bool) {
 			}
 		}
 	}()
+	defer close(c.done)
 	for rep := range c.out {
 		if sendPacket(f, rep, nil) != nil {
 			s.fanout.drop(c)

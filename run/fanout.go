@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -130,10 +131,12 @@ func (f *fanout) resize(rows, cols uint16) {
 	}
 }
 
-// ended tells every client how the workload ended and lets them go.
+// ended tells every client how the workload ended, lets them go and
+// waits (a little, for a stuck one) until that was sent: the monitor may
+// exit right after.
 func (f *fanout) ended(code int) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	var sent []*attachClient
 	for c := range f.clients {
 		select {
 		case c.out <- ctlReply{Type: ctlExit, Code: code}:
@@ -141,12 +144,24 @@ func (f *fanout) ended(code int) {
 		}
 		delete(f.clients, c)
 		close(c.out)
+		sent = append(sent, c)
+	}
+	f.mu.Unlock()
+	deadline := time.After(2 * time.Second)
+	for _, c := range sent {
+		select {
+		case <-c.done:
+		case <-deadline:
+			return
+		}
 	}
 }
 
 // attachClient is one nook attach.
 type attachClient struct {
 	out chan ctlReply
+	// done is closed when the client's last packet has been sent.
+	done chan struct{}
 }
 
 // setPTY is Config.OnPTY: the running workload's pty master, for resizes.

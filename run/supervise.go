@@ -131,6 +131,7 @@ func (s *Supervisor) Run(ctx context.Context, keep bool) (Exit, error) {
 		}
 		c.State = StateRestarting
 		c.Save()
+		s.notifyEnded(exit.Code)
 		select {
 		case <-time.After(backoff):
 		case <-s.wake:
@@ -191,7 +192,6 @@ func (s *Supervisor) runOnce(ctx context.Context) (Exit, error) {
 	s.setRunning(0)
 	if out != nil {
 		out.close()
-		s.fanout.ended(exit.Code)
 	}
 	return exit, err
 }
@@ -308,13 +308,23 @@ func (s *Supervisor) end(runErr error) error {
 		if err := s.Containers.remove(c); err != nil && runErr == nil {
 			runErr = err
 		}
+		s.notifyEnded(c.ExitCode)
 		return runErr
 	}
 	if err := c.Save(); err != nil && runErr == nil {
 		runErr = err
 	}
+	s.notifyEnded(c.ExitCode)
 	c.Unlock()
 	return runErr
+}
+
+// notifyEnded tells attached clients how the workload ended, once the
+// record says so: an attach that returns finds the container exited.
+func (s *Supervisor) notifyEnded(code int) {
+	if s.fanout != nil {
+		s.fanout.ended(code)
+	}
 }
 
 // failed ends a container whose start failed: removed when it was being
