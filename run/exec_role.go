@@ -38,6 +38,9 @@ func ExecMain(args []string) int {
 	if spec == nil {
 		return childFail(ch, fmt.Errorf("exec: spec message without a spec"))
 	}
+	if spec.JoinCgroupNS {
+		joinCgroupNS()
+	}
 	if spec.Copy != nil {
 		// The socket's end tells the monitor the copy runs.
 		ch.f.Close()
@@ -74,4 +77,16 @@ func copyInside(c *CopyRequest) int {
 		return 1
 	}
 	return 0
+}
+
+// joinCgroupNS enters the workload's cgroup namespace on this thread,
+// whose namespaces the exec'd process keeps. The process is in the
+// container's cgroup already (cloned into it), so where the namespace
+// cannot be entered — keep-id, whose RoleExec runs unprivileged — it only
+// sees its cgroup's full path.
+func joinCgroupNS() {
+	defer unix.Close(execCgroupNSFD)
+	if err := unix.Setns(execCgroupNSFD, unix.CLONE_NEWCGROUP); err != nil && err != unix.EPERM {
+		fmt.Fprintf(os.Stderr, "nook: exec: enter the container's cgroup namespace: %v\n", err)
+	}
 }

@@ -63,6 +63,9 @@ type CopyRequest struct {
 const (
 	execExeFD    = 3
 	execSocketFD = 4
+	// execCgroupNSFD, when the spec says JoinCgroupNS, is the workload's
+	// cgroup namespace, for an nsenter without --cgroup (busybox's).
+	execCgroupNSFD = 5
 )
 
 // serveExec runs one nook exec; fds are its stdin, stdout and stderr.
@@ -102,12 +105,16 @@ func (s *Supervisor) serveExec(f *os.File, req *ExecRequest, fds []int) {
 	sendPacket(f, ctlReply{Type: ctlExit, Code: code}, nil)
 }
 
+// errNsenterFailed: the exec's socket closed before the process said it
+// was starting (nor was it a copy, which never says so).
+var errNsenterFailed = errors.New("nsenter failed")
+
 // exec starts the process and waits for it.
 func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid int) (int, error) {
 	if s.Nsenter == "" {
 		return exitNookError, errors.New("exec needs nsenter, which is not installed (it is in util-linux: sudo apt-get install util-linux)")
 	}
-	target := execTarget(pid, s.Settings, s.Container)
+	target, outer := execTargets(pid, s.Settings, s.Container)
 	exe, err := os.Open(s.Exe)
 	if err != nil {
 		return exitNookError, fmt.Errorf("open nook's binary for exec: %w", err)
@@ -118,10 +125,9 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		return exitNookError, err
 	}
 	defer mine.Close()
-	args := []string{"nsenter", "--target", strconv.Itoa(target),
-		"--user", "--mount", "--pid", "--uts", "--ipc", "--preserve-credentials"}
-	if s.Container.Network != "host" {
-		args = append(args, "--net")
+	entry := nsenterEntry{target: target, outer: outer, net: s.Container.Network != "host"}
+	if plan := s.Container.UserNS; plan != nil {
+		entry.innerRoot = hasRoot(plan.InnerUIDs) && hasRoot(plan.InnerGIDs)
 	}
 	cmd := &exec.Cmd{
 		Path:        s.Nsenter,
@@ -131,8 +137,20 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		ExtraFiles:  []*os.File{exe, theirs},
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
+	spec := s.execSpec(req)
 	if cg := s.Container.Cgroup; cg != "" {
-		args = append(args, "--cgroup")
+		if s.nsenterHasCgroup() {
+			entry.cgroup = true
+		} else {
+			ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/cgroup", target))
+			if err != nil {
+				theirs.Close()
+				return exitNookError, fmt.Errorf("open the container's cgroup namespace for exec: %w", err)
+			}
+			defer ns.Close()
+			cmd.ExtraFiles = append(cmd.ExtraFiles, ns)
+			spec.JoinCgroupNS = true
+		}
 		fd, err := unix.Open(cg, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			theirs.Close()
@@ -141,14 +159,13 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		defer unix.Close(fd)
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
 	}
-	cmd.Args = append(args, "--", "/proc/self/fd/"+strconv.Itoa(execExeFD), RoleExec)
+	cmd.Args = append(entry.args(s.Nsenter), "/proc/self/fd/"+strconv.Itoa(execExeFD), RoleExec)
 	err = cmd.Start()
 	theirs.Close()
 	if err != nil {
 		return exitNookError, fmt.Errorf("exec: start nsenter: %w", err)
 	}
 	ch := channel{f: mine}
-	spec := s.execSpec(req)
 	if err := ch.send(message{Type: msgSpec, Spec: spec}, -1); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -156,15 +173,20 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 	}
 	// The socket closes when the process ends (nsenter holds it till
 	// then); msgStarting says the exec is under way.
-	started := false
+	started, announced := false, false
 	var startErr error
 	startCode := exitNookError
 	for !started && startErr == nil {
 		m, fd, err := ch.recv()
 		switch {
-		case errors.Is(err, io.EOF):
+		case errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET):
+			// Reset: the socket closed with the spec unread.
 			started = true
+			if !announced && req.Copy == nil {
+				startErr = errNsenterFailed
+			}
 		case err == nil && m.Type == msgStarting:
+			announced = true
 			if req.Detach {
 				started = true
 			}
@@ -190,6 +212,10 @@ func (s *Supervisor) exec(f *os.File, req *ExecRequest, stdio []*os.File, pid in
 		mine.Close()
 	}
 	werr := cmd.Wait()
+	if startErr == errNsenterFailed {
+		// nsenter's own message went to the client's stderr.
+		return exitNookError, fmt.Errorf("exec: could not enter the container (nsenter: %v)", werr)
+	}
 	if startErr != nil {
 		return startCode, startErr
 	}
@@ -251,39 +277,6 @@ func mergeEnv(base, extra []string) []string {
 		}
 	}
 	return append(out, extra...)
-}
-
-// execTarget is the process whose namespaces exec enters: the
-// container's first process, or below it the process that really is the
-// workload — the child cloned by nsenter and RoleJoin for container:NAME,
-// and for keep-id the workload in its nested user namespace under init.
-func execTarget(pid int, set *Settings, c *Container) int {
-	if set.Network != "" && strings.HasPrefix(set.Network, "container:") {
-		// nsenter executed RoleJoin in place, which cloned the child.
-		if kid := firstChild(pid); kid > 0 {
-			pid = kid
-		}
-	}
-	if c.UserNS != nil && c.UserNS.Mode == userns.KeepID {
-		if kid := firstChild(pid); kid > 0 {
-			pid = kid
-		}
-	}
-	return pid
-}
-
-// firstChild is pid's oldest child (0 if none).
-func firstChild(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[0])
-	return n
 }
 
 // Exec runs req in a running container with stdin, stdout and stderr

@@ -28,6 +28,9 @@ func runInit(ch channel, exe string, argv, env []string, cwd string, id identity
 	}
 	if nested != nil {
 		sys.Cloneflags = unix.CLONE_NEWUSER
+		if nested.CgroupNS {
+			sys.Cloneflags |= unix.CLONE_NEWCGROUP
+		}
 		sys.UidMappings = procIDMaps(nested.UIDs)
 		sys.GidMappings = procIDMaps(nested.GIDs)
 		sys.GidMappingsEnableSetgroups = true

@@ -220,7 +220,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 	var acct *account
 	proc := r.cfg.Process
 	if plan := r.cfg.UserNS; plan.Mode == userns.KeepID {
-		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs}
+		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs, CgroupNS: r.cfg.Cgroup != nil}
 		acct = keepIDAccount(r.cfg.HostUser, plan)
 		if proc.User == "" {
 			proc.User = fmt.Sprintf("%d:%d", plan.ContainerUID, plan.ContainerGID)

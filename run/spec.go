@@ -36,6 +36,9 @@ type childSpec struct {
 	Nested *nestedMaps `json:"nested,omitempty"`
 	// Announce sends msgStarting just before the exec (RoleExec).
 	Announce bool `json:"announce,omitempty"`
+	// JoinCgroupNS: RoleExec enters the cgroup namespace at
+	// execCgroupNSFD itself, which nsenter could not.
+	JoinCgroupNS bool `json:"joincgroupns,omitempty"`
 	// Copy is nook cp's container side (RoleExec only).
 	Copy *CopyRequest `json:"copy,omitempty"`
 	// Account, for keep-id, is the host user, added to the container's
@@ -47,6 +50,12 @@ type childSpec struct {
 type nestedMaps struct {
 	UIDs []userns.Mapping `json:"uids"`
 	GIDs []userns.Mapping `json:"gids"`
+	// CgroupNS gives the nested user namespace a cgroup namespace of its
+	// own, rooted, as the container's, at the container's cgroup (where
+	// init is): only a process privileged over a cgroup namespace's owner
+	// can enter it, and nook exec enters the workload's user namespace
+	// first.
+	CgroupNS bool `json:"cgroupns,omitempty"`
 }
 
 // Process describes the workload.

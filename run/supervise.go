@@ -50,6 +50,9 @@ type Supervisor struct {
 	Attached    *os.File
 	AttachStdin bool
 
+	nsenterOnce   sync.Once
+	nsenterCgroup bool // nsenterHasCgroup's answer
+
 	mu sync.Mutex
 	// cur is the running workload's pidfd and pid (-1 between runs).
 	cur     int

@@ -149,6 +149,10 @@ func (t *tree) base(u userland) error {
 	if err := t.file("usr/bin/newgidmap", 0o4755, 0, 0, u.newgidmap); err != nil {
 		return err
 	}
+	// Before busybox --install, which leaves existing files alone.
+	if err := t.file("usr/bin/nsenter", 0o755, 0, 0, u.nsenter); err != nil {
+		return err
+	}
 	for _, lib := range u.libs {
 		if err := t.file(strings.TrimPrefix(lib, "/"), 0o755, 0, 0, lib); err != nil {
 			return err

@@ -28,7 +28,11 @@ func TestInitramfs(t *testing.T) {
 	if err != nil {
 		nstest.Skip(t, "no newgidmap to put in the archive (Debian's uidmap): "+err.Error())
 	}
-	u := userland{busybox: bb, newuidmap: newuidmap, newgidmap: newgidmap}
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		nstest.Skip(t, "no nsenter to put in the archive (Debian's util-linux): "+err.Error())
+	}
+	u := userland{busybox: bb, newuidmap: newuidmap, newgidmap: newgidmap, nsenter: nsenter}
 	libs := map[string]bool{}
 	if err := sharedLibs(newuidmap, libs); err != nil {
 		t.Fatal(err)
@@ -85,6 +89,7 @@ func TestInitramfs(t *testing.T) {
 		"tmp":                              "drwxrwxrwt 0/0",
 		"usr/bin/newuidmap":                "-rwsr-xr-x 0/0",
 		"usr/bin/newgidmap":                "-rwsr-xr-x 0/0",
+		"usr/bin/nsenter":                  "-rwxr-xr-x 0/0",
 		"usr/local/bin/nook":               "-rwxr-xr-x 0/0",
 		"vmtest/bin/vmtest.test":           "-rwxr-xr-x 0/0",
 		"vmtest/payload.sh":                "-rw-r--r-- 0/0",

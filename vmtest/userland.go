@@ -16,16 +16,19 @@ type userland struct {
 	// newuidmap and newgidmap are setuid root in the VM, as Debian's uidmap
 	// installs them, so nook's subordinate-id mode works for the user.
 	newuidmap, newgidmap string
-	// libs are the shared libraries newuidmap and newgidmap load, with the
+	// nsenter is util-linux's, as on every host nook runs on: nook exec
+	// needs its --cgroup, which busybox's applet lacks.
+	nsenter string
+	// libs are the shared libraries newuidmap, newgidmap and nsenter load, with the
 	// dynamic loader; each goes to the same path in the VM.
 	libs []string
 }
 
 // userlandDebs are the packages the VM's programs come from.
-var userlandDebs = []string{"busybox-static", "uidmap"}
+var userlandDebs = []string{"busybox-static", "uidmap", "util-linux"}
 
 // prepareUserland unpacks the programs from their .debs (once per version)
-// and finds the shared libraries newuidmap needs on this host, whose
+// and finds the shared libraries they need on this host, whose
 // release the .deb came from.
 func prepareUserland(ctx context.Context, cache string, debs map[string]string) (userland, error) {
 	var u userland
@@ -33,6 +36,7 @@ func prepareUserland(ctx context.Context, cache string, debs map[string]string) 
 	for pkg, want := range map[string][]string{
 		"busybox-static": {"bin/busybox"},
 		"uidmap":         {"usr/bin/newuidmap", "usr/bin/newgidmap"},
+		"util-linux":     {"usr/bin/nsenter"},
 	} {
 		deb := debs[pkg]
 		dir, err := cachedDir(filepath.Join(cache, "pkg", strings.TrimSuffix(filepath.Base(deb), ".deb")), func(tmp string) error {
@@ -57,8 +61,9 @@ func prepareUserland(ctx context.Context, cache string, debs map[string]string) 
 		}
 	}
 	u.busybox, u.newuidmap, u.newgidmap = files["bin/busybox"], files["usr/bin/newuidmap"], files["usr/bin/newgidmap"]
+	u.nsenter = files["usr/bin/nsenter"]
 	libs := map[string]bool{}
-	for _, bin := range []string{u.newuidmap, u.newgidmap} {
+	for _, bin := range []string{u.newuidmap, u.newgidmap, u.nsenter} {
 		if err := sharedLibs(bin, libs); err != nil {
 			return u, err
 		}
