@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -35,6 +36,13 @@ func limitCapabilities() error {
 			continue
 		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
+			if errors.Is(err, unix.EPERM) && !anyPermitted() {
+				// A process without capabilities (nook exec into keep-id
+				// without subordinate ids, as the user) cannot drop from
+				// the bounding set, nor, under no_new_privs, gain back
+				// anything the set would bar.
+				break
+			}
 			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
 		}
 	}
@@ -63,4 +71,14 @@ func lastCap() (uintptr, error) {
 		return 0, fmt.Errorf("read the last capability number: %q", b)
 	}
 	return uintptr(n), nil
+}
+
+// anyPermitted tells whether this thread has any permitted capability.
+func anyPermitted() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return true
+	}
+	return data[0].Permitted != 0 || data[1].Permitted != 0
 }

@@ -33,7 +33,8 @@ func runInit(ch channel, exe string, argv, env []string, cwd string, id identity
 		}
 		sys.UidMappings = procIDMaps(nested.UIDs)
 		sys.GidMappings = procIDMaps(nested.GIDs)
-		sys.GidMappingsEnableSetgroups = true
+		sys.GidMappingsEnableSetgroups = !nested.DenySetgroups
+		sys.Credential.NoSetGroups = nested.DenySetgroups
 	}
 	if tty {
 		// The workload leads the terminal's foreground group, so that

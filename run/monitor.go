@@ -220,7 +220,7 @@ func (r *running) spec(rootfs string, etc []Mount) *childSpec {
 	var acct *account
 	proc := r.cfg.Process
 	if plan := r.cfg.UserNS; plan.Mode == userns.KeepID {
-		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs, CgroupNS: r.cfg.Cgroup != nil}
+		nested = &nestedMaps{UIDs: plan.InnerUIDs, GIDs: plan.InnerGIDs, CgroupNS: r.cfg.Cgroup != nil, DenySetgroups: plan.Direct()}
 		acct = keepIDAccount(r.cfg.HostUser, plan)
 		if proc.User == "" {
 			proc.User = fmt.Sprintf("%d:%d", plan.ContainerUID, plan.ContainerGID)
@@ -279,9 +279,23 @@ func (r *running) unionConfig(lowers []fuseunion.Lower) fuseunion.Config {
 		FsName:   "nook",
 		Debug:    r.cfg.FUSEDebug,
 		Owner:    owner,
-		Squash:   r.cfg.UserNS.Mode == userns.Single,
+		Squash:   squashOwners(plan),
 		Volatile: r.cfg.Volatile,
 	}
+}
+
+// squashOwners: the container maps a single id (the user's), so every
+// other owner would show as nobody and lock the container's root out of
+// the image's files; for keep-id without subordinate ids the same holds
+// one namespace up, and every file is the user's.
+func squashOwners(plan userns.Plan) bool {
+	switch plan.Mode {
+	case userns.Single:
+		return true
+	case userns.KeepID:
+		return !hasRoot(plan.InnerUIDs) || !hasRoot(plan.InnerGIDs)
+	}
+	return false
 }
 
 // containerID is the id host id has in the namespace of maps (0 if none).

@@ -178,6 +178,35 @@ func TestKeepID(t *testing.T) {
 	}
 }
 
+// TestKeepIDWithoutRanges: keep-id for a user without subordinate ids
+// (a cluster's usual case) maps only the user, so every file of the image
+// is presented as theirs: the container is built and the workload runs
+// as the user, writing to its root and its volumes.
+func TestKeepIDWithoutRanges(t *testing.T) {
+	vol := t.TempDir()
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := userns.NewPlan(userns.Config{Mode: userns.KeepID, UID: os.Getuid(), GID: os.Getgid(), GetSubIDs: "-", SubUIDFile: empty, SubGIDFile: empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := inside(t, userns.KeepID, func(c *Config) {
+		c.UserNS = plan
+		c.Mounts = []Mount{{Type: "bind", Source: vol, Target: "/vol"}}
+	}, `id -u; id -g; touch /vol/mine /mine; ls -ln /vol/mine /mine /home/user -d | awk '{print $3":"$4}'; stat -c %u:%g /bin/busybox; cat /etc/hostname`)
+	ids := fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
+	// ls sorts its arguments: /home/user, /mine, /vol/mine.
+	if want := fmt.Sprintf("%d\n%d\n%s\n%s\n%s\n%s\nbox\n", os.Getuid(), os.Getgid(), ids, ids, ids, ids); out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(vol, "mine"), &st); err != nil || int(st.Uid) != os.Getuid() {
+		t.Errorf("file written to the volume: uid %d, %v; want the user's %d", st.Uid, err, os.Getuid())
+	}
+}
+
 // TestHostRlimits: the container has the host's limits (Go raises its own
 // soft RLIMIT_NOFILE at start; the workload must get the original back).
 func TestHostRlimits(t *testing.T) {

@@ -56,6 +56,10 @@ type nestedMaps struct {
 	// can enter it, and nook exec enters the workload's user namespace
 	// first.
 	CgroupNS bool `json:"cgroupns,omitempty"`
+	// DenySetgroups: the container's maps were written without a helper
+	// (no subordinate ids), so setgroups is denied there and in every
+	// namespace below.
+	DenySetgroups bool `json:"denysetgroups,omitempty"`
 }
 
 // Process describes the workload.
