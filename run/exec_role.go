@@ -82,8 +82,8 @@ func copyInside(c *CopyRequest) int {
 // joinCgroupNS enters the workload's cgroup namespace on this thread,
 // whose namespaces the exec'd process keeps. The process is in the
 // container's cgroup already (cloned into it), so where the namespace
-// cannot be entered — keep-id, whose RoleExec runs unprivileged — it only
-// sees its cgroup's full path.
+// cannot be entered — keep-id without subordinate ids, whose RoleExec
+// runs as the user, unprivileged — it only sees its cgroup's full path.
 func joinCgroupNS() {
 	defer unix.Close(execCgroupNSFD)
 	if err := unix.Setns(execCgroupNSFD, unix.CLONE_NEWCGROUP); err != nil && err != unix.EPERM {
