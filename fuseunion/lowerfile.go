@@ -108,16 +108,7 @@ func (lf *lowerFile) copyTo(dst int) error {
 
 // copyRange copies n bytes with copy_file_range, falling back to
 // pread/pwrite where the kernel cannot copy between these filesystems.
-//
-// A tar member's data sits at a 512-byte boundary, rarely a page's: where
-// source and destination are not aligned alike, the kernel's in-kernel copy
-// (a splice for filesystems without reflinks) writes each destination page
-// in two pieces, and a large copy is faster through a buffer (a 512 MiB
-// copy-up on ext4: about 250 ms against 190 ms).
 func copyRange(src int, srcOff int64, dst int, dstOff int64, n int64) error {
-	if (srcOff-dstOff)%pageSize != 0 && n >= bufferedCopyMin {
-		return copyRangeSlow(src, srcOff, dst, dstOff, n)
-	}
 	for n > 0 {
 		so, do := srcOff, dstOff
 		m, err := unix.CopyFileRange(src, &so, dst, &do, int(min(n, 1<<30)), 0)
@@ -138,18 +129,8 @@ func copyRange(src int, srcOff int64, dst int, dstOff int64, n int64) error {
 	return nil
 }
 
-const (
-	pageSize = 4096
-	// bufferedCopyMin is the size from which a misaligned copy goes
-	// through a buffer rather than copy_file_range.
-	bufferedCopyMin = 1 << 20
-	// copyBufferSize: a 1 MiB buffer costs twice the system calls of 4 MiB
-	// and was slower by half in the measurements behind copyRange.
-	copyBufferSize = 4 << 20
-)
-
 func copyRangeSlow(src int, srcOff int64, dst int, dstOff int64, n int64) error {
-	buf := make([]byte, min(n, copyBufferSize))
+	buf := make([]byte, min(n, 1<<20))
 	for n > 0 {
 		k := min(n, int64(len(buf)))
 		m, err := preadFull(src, buf[:k], srcOff)

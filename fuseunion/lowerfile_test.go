@@ -9,12 +9,15 @@ import (
 )
 
 // TestCopyRange copies spans of a file at offsets aligned like a page and
-// not (a tar member's data is only 512-byte aligned), around the sizes
-// where copyRange switches between copy_file_range and its buffer, and
-// checks every byte.
+// not (a tar member's data is only 512-byte aligned), of sizes around
+// copy_file_range's and the fallback's chunks, and checks every byte.
 func TestCopyRange(t *testing.T) {
+	const (
+		pageSize = 4096
+		mib      = 1 << 20
+	)
 	dir := t.TempDir()
-	data := make([]byte, 2*copyBufferSize+3*pageSize)
+	data := make([]byte, 9*mib+3*pageSize)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range data {
 		data[i] = byte(r.Uint32())
@@ -33,12 +36,12 @@ func TestCopyRange(t *testing.T) {
 	}{
 		{0, 100},
 		{512, 100},
-		{512, bufferedCopyMin - 1},
-		{512, bufferedCopyMin},
-		{pageSize, bufferedCopyMin + 1},
-		{1536, copyBufferSize + 7},
-		{512, 2*copyBufferSize + 1000},
-		{0, 2*copyBufferSize + 3*pageSize},
+		{512, mib - 1},
+		{512, mib},
+		{pageSize, mib + 1},
+		{1536, 4*mib + 7},
+		{512, 9*mib + 1000},
+		{0, 9*mib + 3*pageSize},
 	} {
 		dst, err := os.Create(filepath.Join(dir, "dst"))
 		if err != nil {
