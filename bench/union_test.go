@@ -54,6 +54,11 @@ func measure(b *testing.B, e *env, w workload, p peer) {
 			if err := settle(e); err != nil {
 				b.Fatal(err)
 			}
+			if w.prepare != nil {
+				if err := w.prepare(e); err != nil {
+					b.Fatalf("prepare %s on %s: %v", w.name, p.name, err)
+				}
+			}
 			b.StartTimer()
 			err := w.run(e, m.dir)
 			b.StopTimer()

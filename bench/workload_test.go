@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // shape says how a workload's iterations meet their mount.
@@ -27,6 +29,9 @@ type workload struct {
 	shape shape
 	rss   bool // report the FUSE server's peak RSS afterwards
 	run   func(e *env, mnt string) error
+	// prepare, if set, runs untimed before each iteration of a fresh
+	// workload, after the mount.
+	prepare func(e *env) error
 	// check, run untimed after each iteration, confirms the work was
 	// really done, so a broken union cannot look fast.
 	check func(e *env, mnt string) error
@@ -96,11 +101,14 @@ var workloads = []workload{
 		check: checkUntar,
 	},
 	{
-		name:  "copy-up-512MiB",
-		desc:  "`sh -c 'echo >> MNT/" + copyUpFile + "'` (a lower file: the whole file is copied up)",
-		shape: fresh,
-		run:   copyUp,
-		check: checkCopyUp,
+		name: "copy-up-512MiB",
+		desc: "`sh -c 'echo >> MNT/" + copyUpFile + "'` (a lower file: the whole file is copied up; its pages, " +
+			"in the directory and in the indexed tar, are first dropped from the page cache with posix_fadvise DONTNEED, " +
+			"so every peer copies from the disk, as from a layer's file not read before)",
+		shape:   fresh,
+		run:     copyUp,
+		prepare: evictCopyUpSource,
+		check:   checkCopyUp,
 	},
 	{
 		name:  "python-import-cold",
@@ -190,6 +198,31 @@ func checkUntar(e *env, mnt string) error {
 		return err
 	}
 	return wantSize(filepath.Join(mnt, "tmp", "untar", probe), want.Size())
+}
+
+// evictCopyUpSource drops the copy-up file's pages from the page cache in
+// both forms its lower takes: the file in the data directory (kernel
+// overlayfs, fuse-overlayfs, nook-dir) and the indexed data tar (nook-tar).
+// Without this the directory's file stays cached from run to run, while
+// the tar, indexed afresh by every benchmark process, may not be: the
+// peers would copy from different places.
+func evictCopyUpSource(e *env) error {
+	paths := []string{filepath.Join(e.dataDir, copyUpFile)}
+	if len(e.nookTars) > 0 {
+		paths = append(paths, e.nookTars[0]) // data comes first (buildTools)
+	}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("drop %s from the page cache: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // copyUp appends one byte to a 512 MiB lower file: the union must copy the
