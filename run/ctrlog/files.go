@@ -57,15 +57,19 @@ func listOnce(dir string) (listing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read container log: %w", err)
 	}
-	var nums []int
+	high := 0
 	for _, e := range ents {
 		if n, ok := rotatedIndex(e.Name()); ok {
-			nums = append(nums, n)
+			high = max(high, n)
 		}
 	}
-	slices.Sort(nums)
+	// Every number up to one past the highest, not only those the
+	// directory listed: read during a rotation, it misses the name a file
+	// has just left and the next has not yet taken, and the file that
+	// takes it would be missed. Past the highest: where the oldest file
+	// may have moved since.
 	names := []string{FileName}
-	for _, n := range nums {
+	for n := 1; n <= high+1; n++ {
 		names = append(names, fmt.Sprintf("%s.%d", FileName, n))
 	}
 	// Newest first: files only ever move to higher numbers, so a file
