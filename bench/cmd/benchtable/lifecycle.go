@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 )
 
 // lifecycleGroup is BenchmarkLifecycle's group:
@@ -44,13 +43,7 @@ func lifeMetrics() []lifeMetric {
 // are named by their metric alone while the benchmark has one row (the
 // number of containers, in its configuration lines).
 func renderLifecycle(w io.Writer, res *results, g string) {
-	cols := res.cols[g]
-	withRatio := slices.Contains(cols, "nook") && slices.Contains(cols, "podman")
-	head := append([]string{"workload"}, cols...)
-	if withRatio {
-		head = append(head, "nook / podman")
-	}
-	table(w, head)
+	cols, withRatio := nookPodmanTable(w, res, g)
 	for _, row := range res.rows[g] {
 		for _, m := range lifeMetrics() {
 			label := m.name

@@ -32,13 +32,7 @@ func netMetrics() []netMetric {
 // renderNetwork writes the network table: a row per driver and metric, a
 // column per peer, and nook / podman marked against the target.
 func renderNetwork(w io.Writer, res *results, g string) {
-	cols := res.cols[g]
-	withRatio := slices.Contains(cols, "nook") && slices.Contains(cols, "podman")
-	head := append([]string{"workload"}, cols...)
-	if withRatio {
-		head = append(head, "nook / podman")
-	}
-	table(w, head)
+	cols, withRatio := nookPodmanTable(w, res, g)
 	met, total := 0, 0
 	for _, driver := range res.rows[g] {
 		for _, m := range netMetrics() {
@@ -94,4 +88,17 @@ func (m netMetric) ratio(res *results, g, driver string) (string, bool) {
 		return text + fmt.Sprintf(" ✗ (≥ %.1f)", m.target), false
 	}
 	return text + fmt.Sprintf(" ✗ (≤ %.1f)", m.target), false
+}
+
+// nookPodmanTable starts the table of group g: a column per peer and, when
+// nook and podman are both there, one for their ratio, which it reports.
+func nookPodmanTable(w io.Writer, res *results, g string) (cols []string, withRatio bool) {
+	cols = res.cols[g]
+	withRatio = slices.Contains(cols, "nook") && slices.Contains(cols, "podman")
+	head := append([]string{"workload"}, cols...)
+	if withRatio {
+		head = append(head, "nook / podman")
+	}
+	table(w, head)
+	return cols, withRatio
 }
