@@ -87,7 +87,7 @@ func run(cfg Config) (int, error) {
 	}
 	c, err := startChild(cfg, childEnd)
 	childEnd.Close()
-	stdio.closeChildEnds()
+	stdio.CloseChildEnds()
 	if cfg.Cgroup != nil {
 		cfg.Cgroup.Close()
 	}
@@ -123,7 +123,7 @@ type running struct {
 	child *child
 	srv   *fuseunion.Server
 	tty   *ttyRelay
-	stdio *pipedStdio
+	stdio *TerminalPipes
 	// net is the container's network driver, once attached.
 	net *network.Attached
 }
@@ -328,7 +328,7 @@ func (r *running) finish() int {
 	if r.tty != nil {
 		r.tty.wait()
 	}
-	r.stdio.wait()
+	r.stdio.Wait()
 	if r.net != nil {
 		r.net.Close()
 	}

@@ -9,48 +9,55 @@ import (
 	"golang.org/x/term"
 )
 
-// pipedStdio keeps the user's terminal away from a container run without
-// -t: a terminal among stdin, stdout and stderr is replaced by a pipe the
-// monitor relays, as Docker's client does. Handed over as it is, the
-// terminal would make programs inside believe they are interactive, and
-// a container run without -i could still read what the user types through
-// its stdout (a shell's terminal descriptors are open read-write). Files
-// and pipes are handed over as they are: nothing to hide, nothing to copy.
-type pipedStdio struct {
-	// childEnds are the pipe ends the child inherits; the monitor closes
-	// its copies once the child has started.
+// TerminalPipes keep the user's terminal away from a process run without
+// -t (a container, or nook exec's process): a terminal among stdin, stdout
+// and stderr is replaced by a pipe relayed here, as Docker's client does.
+// Handed over as it is, the terminal would make programs inside believe
+// they are interactive, and a process run without -i could still read what
+// the user types through its stdout (a shell's terminal descriptors are
+// open read-write). Files and pipes are handed over as they are: nothing
+// to hide, nothing to copy.
+type TerminalPipes struct {
+	// childEnds are the pipe ends the process gets; they are closed here
+	// once it has them.
 	childEnds []*os.File
 	// out counts the output relays still copying.
 	out sync.WaitGroup
 }
 
 // pipeTerminals replaces the terminals among cfg's standard streams by
-// relayed pipes.
-func pipeTerminals(cfg *Config) (*pipedStdio, error) {
-	p := &pipedStdio{}
+// relayed pipes, unless the container has a pty (whose relay owns the
+// terminal).
+func pipeTerminals(cfg *Config) (*TerminalPipes, error) {
 	if cfg.Process.Tty {
-		return p, nil // the pty relay owns the terminal
+		return &TerminalPipes{}, nil
 	}
-	if isTerminal(cfg.Stdin) {
+	return PipeTerminals(&cfg.Stdin, &cfg.Stdout, &cfg.Stderr)
+}
+
+// PipeTerminals replaces each terminal among the three by a relayed pipe.
+func PipeTerminals(stdin, stdout, stderr **os.File) (*TerminalPipes, error) {
+	p := &TerminalPipes{}
+	if isTerminal(*stdin) {
 		r, w, err := os.Pipe()
 		if err != nil {
-			return nil, fmt.Errorf("make the container's stdin pipe: %w", err)
+			return nil, fmt.Errorf("make the stdin pipe: %w", err)
 		}
 		go func(in *os.File) {
 			io.Copy(w, in)
 			w.Close()
-		}(cfg.Stdin)
-		cfg.Stdin = r
+		}(*stdin)
+		*stdin = r
 		p.childEnds = append(p.childEnds, r)
 	}
-	for _, f := range []**os.File{&cfg.Stdout, &cfg.Stderr} {
+	for _, f := range []**os.File{stdout, stderr} {
 		if !isTerminal(*f) {
 			continue
 		}
 		r, w, err := os.Pipe()
 		if err != nil {
-			p.closeChildEnds()
-			return nil, fmt.Errorf("make the container's output pipe: %w", err)
+			p.CloseChildEnds()
+			return nil, fmt.Errorf("make the output pipe: %w", err)
 		}
 		p.out.Add(1)
 		go func(dst *os.File) {
@@ -66,15 +73,21 @@ func pipeTerminals(cfg *Config) (*pipedStdio, error) {
 
 func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
 
-// closeChildEnds drops the monitor's copies of the child's ends, so that
-// the output relays see end-of-file when the container's last writer
-// exits.
-func (p *pipedStdio) closeChildEnds() {
+// CloseChildEnds drops this process's copies of the child's ends, so that
+// the output relays see end-of-file when the child's last writer exits.
+func (p *TerminalPipes) CloseChildEnds() {
+	if p == nil {
+		return
+	}
 	for _, f := range p.childEnds {
 		f.Close()
 	}
 	p.childEnds = nil
 }
 
-// wait returns once the container's output has been copied.
-func (p *pipedStdio) wait() { p.out.Wait() }
+// Wait returns once the child's output has been copied.
+func (p *TerminalPipes) Wait() {
+	if p != nil {
+		p.out.Wait()
+	}
+}

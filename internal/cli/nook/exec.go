@@ -3,13 +3,10 @@ package nook
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/nookrun/nook/run"
 )
@@ -57,16 +54,17 @@ enters the namespaces; see docs/ARCHITECTURE.md).`,
 			if detach {
 				stdout, stderr = stdin, stdin
 			}
-			var relays *terminalRelays
+			var relays *run.TerminalPipes
 			if !tty && !detach {
 				// Without -t the user's terminal stays out of the
 				// container, as with nook run: relayed through pipes.
-				if relays, err = relayTerminals(&stdin, &stdout, &stderr); err != nil {
-					return err
+				if relays, err = run.PipeTerminals(&stdin, &stdout, &stderr); err != nil {
+					return fmt.Errorf("exec: %w", err)
 				}
 			}
 			code, err := cs.Exec(ctr, req, stdin, stdout, stderr)
-			relays.wait()
+			relays.CloseChildEnds()
+			relays.Wait()
 			if errors.Is(err, run.ErrNotRunning) {
 				return fmt.Errorf("container %s is not running: start it first ('nook start %s')", ctr.Name, ctr.Name)
 			}
@@ -91,57 +89,4 @@ enters the namespaces; see docs/ARCHITECTURE.md).`,
 	fl.StringVarP(&user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
 	c.ValidArgsFunction = completeContainers
 	return c
-}
-
-// terminalRelays copies between the user's terminal and the pipes an
-// exec'd process gets instead of it.
-type terminalRelays struct {
-	mine []*os.File
-	out  sync.WaitGroup
-}
-
-// relayTerminals replaces each terminal among the three by a pipe.
-func relayTerminals(stdin, stdout, stderr **os.File) (*terminalRelays, error) {
-	t := &terminalRelays{}
-	if term.IsTerminal(int((*stdin).Fd())) {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, fmt.Errorf("make the exec's stdin pipe: %w", err)
-		}
-		go func(in *os.File) {
-			io.Copy(w, in)
-			w.Close()
-		}(*stdin)
-		*stdin = r
-		t.mine = append(t.mine, r)
-	}
-	for _, f := range []**os.File{stdout, stderr} {
-		if !term.IsTerminal(int((*f).Fd())) {
-			continue
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			return nil, fmt.Errorf("make the exec's output pipe: %w", err)
-		}
-		t.out.Add(1)
-		go func(dst *os.File) {
-			defer t.out.Done()
-			io.Copy(dst, r)
-			r.Close()
-		}(*f)
-		*f = w
-		t.mine = append(t.mine, w)
-	}
-	return t, nil
-}
-
-// wait drops this process's ends and waits for the output to be copied.
-func (t *terminalRelays) wait() {
-	if t == nil {
-		return
-	}
-	for _, f := range t.mine {
-		f.Close()
-	}
-	t.out.Wait()
 }
