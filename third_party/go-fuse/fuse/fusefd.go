@@ -147,12 +147,14 @@ func (r *fuseFD) readRequest() (req *requestAlloc, code Status) {
 	   spawning a new reader.
 	*/
 	needsBackPressure := (opCode == _OP_FORGET || opCode == _OP_BATCH_FORGET)
+	// nook: no spare reader for a request answered inline (inline.go).
+	req.inline = handledInline(opCode, req.inputBuf)
 
 	if !gobbled {
 		r.putReadBuf(dest)
 	}
 	r.reqReaders--
-	if !ms.singleReader && r.reqReaders <= 0 && !needsBackPressure {
+	if !ms.singleReader && r.reqReaders <= 0 && !needsBackPressure && !req.inline {
 		r.loops.Add(1)
 		go ms.loop()
 	}

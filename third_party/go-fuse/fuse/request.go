@@ -61,6 +61,10 @@ type request struct {
 type requestAlloc struct {
 	request
 
+	// nook: inline is set when the request is answered without a spare
+	// reader (inline.go).
+	inline bool
+
 	// Request storage. For large inputs and outputs, use data
 	// obtained through bufferpool.
 	bufferPoolInputBuf  []byte

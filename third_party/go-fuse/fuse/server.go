@@ -488,7 +488,14 @@ exit:
 			go ms.handleRequest(req)
 			continue
 		}
+		inline := req.inline // req goes back to its pool in handleRequest
 		ms.handleRequest(req)
+		// nook: after a request answered inline, a reader retires if
+		// another is waiting, so that a stream of such requests is
+		// served by one reader (inline.go).
+		if inline && !ms.singleReader && ms.fuseFD.othersWaiting() {
+			break exit
+		}
 	}
 }
 
