@@ -139,6 +139,7 @@ func Mount(mountpoint string, cfg Config) (*Server, error) {
 		u.close()
 		return nil, fmt.Errorf("mount union on %s: %w", mountpoint, err)
 	}
+	u.spareReader = srv.SpareReader
 	go srv.Serve()
 	if err := srv.WaitMount(); err != nil {
 		srv.Unmount()

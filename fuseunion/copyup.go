@@ -133,6 +133,9 @@ func (u *union) copyUpFile(path string, s *nstate, ino uint64, data bool) (err e
 	le := &s.le
 	lr := s.top
 	l := u.lowers[lr.layer]
+	if data && le.size > 0 && u.spareReader != nil {
+		u.spareReader() // copying the data may take long
+	}
 	tmp := u.tmpName()
 	defer func() {
 		if err != nil {

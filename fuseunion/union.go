@@ -40,6 +40,10 @@ type union struct {
 	// closeErrors: the upper's filesystem can fail a close(2) (network
 	// filesystems), so FLUSH must reach it.
 	closeErrors bool
+	// spareReader has the FUSE server start another reader before a slow
+	// operation (a copy-up), since most requests are answered inline by
+	// one reader (third_party/go-fuse/PATCH.md). Set once, before serving.
+	spareReader func()
 }
 
 type lowerKey struct {

@@ -148,7 +148,7 @@ func (r *fuseFD) readRequest() (req *requestAlloc, code Status) {
 	*/
 	needsBackPressure := (opCode == _OP_FORGET || opCode == _OP_BATCH_FORGET)
 	// nook: no spare reader for a request answered inline (inline.go).
-	req.inline = handledInline(opCode, req.inputBuf)
+	req.inline = handledInline(opCode)
 
 	if !gobbled {
 		r.putReadBuf(dest)

@@ -2,46 +2,53 @@
 
 package fuse
 
-import (
-	"syscall"
-	"unsafe"
-)
-
 // handledInline reports whether a request is answered by the reader that
-// read it without first starting a spare reader, and whether that reader
-// may then retire when another reader is already waiting.
+// read it without first starting a spare reader; after such a request the
+// reader retires if another reader is already waiting.
 //
 // Upstream starts a spare reader whenever the last waiting one takes a
 // request, so that a request that blocks never stops the others. For a
-// stream of one request at a time (a process that opens, stats and
-// closes file after file) that leaves two readers taking turns: every
-// request wakes the thread that has slept longer, and with both threads
-// parked in read(2) the runtime's sysmon keeps retaking their Ps and
-// polling every 20 µs. Served by a single reader, as a C server does,
-// such a stream costs about 13% less per request (third_party/go-fuse/PATCH.md).
+// stream of one request at a time (a process that opens, stats and closes
+// file after file, or creates them) that leaves two readers taking turns,
+// or starts a goroutine and wakes a thread per request: every request
+// wakes the thread that has slept longer, and with both threads parked in
+// read(2) the runtime's sysmon keeps retaking their Ps and polling every
+// 20 µs. Served by a single reader, as a C server does, such a stream
+// costs about 20% less per request (../PATCH.md).
 //
-// These are the requests a union filesystem answers from memory or with
-// one short system call on a local file: lookups, attributes, link
-// targets, xattrs, listings, opens for reading and the releases and
-// forgets. Anything that moves data, writes, syncs or may copy a file up
-// (an open for writing or truncation) still gets a spare reader first.
-// A request answered inline that is slow only delays the requests behind
-// it; it cannot deadlock, as long as the filesystem never calls into its
-// own mount while answering, which is true of nook's.
-func handledInline(opCode uint32, input []byte) bool {
+// So every request is answered inline except those that wait for a disk
+// or for another process: reads (a cold layer), syncs, locks, ioctls,
+// polls, fallocate and copy_file_range. A filesystem that is about to do
+// something slow while answering another request (nook: copying a file
+// up) calls Server.SpareReader first. A request answered inline that is
+// slow all the same only delays the requests queued behind it; it cannot
+// deadlock as long as the filesystem never waits, while answering, for
+// another request of its own mount, which is true of nook's.
+func handledInline(opCode uint32) bool {
 	switch opCode {
-	case _OP_LOOKUP, _OP_GETATTR, _OP_READLINK, _OP_ACCESS, _OP_STATFS,
-		_OP_GETXATTR, _OP_LISTXATTR, _OP_READDIR, _OP_READDIRPLUS,
-		_OP_RELEASE, _OP_RELEASEDIR, _OP_FORGET, _OP_BATCH_FORGET, _OP_INTERRUPT:
-		return true
-	case _OP_OPEN:
-		if len(input) < int(unsafe.Sizeof(OpenIn{})) {
-			return false
-		}
-		flags := (*OpenIn)(unsafe.Pointer(&input[0])).Flags
-		return flags&(syscall.O_ACCMODE|syscall.O_TRUNC) == syscall.O_RDONLY
+	case _OP_READ, _OP_FSYNC, _OP_FSYNCDIR, _OP_SYNCFS, _OP_FALLOCATE,
+		_OP_COPY_FILE_RANGE, _OP_COPY_FILE_RANGE_64, _OP_GETLK, _OP_SETLK,
+		_OP_SETLKW, _OP_IOCTL, _OP_POLL, _OP_BMAP:
+		return false
 	}
-	return false
+	return true
+}
+
+// SpareReader makes sure that a reader other than the caller waits for
+// requests. A request handler calls it before work that may take long
+// (copying a large file), so that the mount keeps answering meanwhile.
+func (ms *Server) SpareReader() {
+	r := ms.fuseFD
+	if r == nil || ms.singleReader {
+		return
+	}
+	r.reqMu.Lock()
+	defer r.reqMu.Unlock()
+	if r.reqReaders > 0 || !r.canReserveRequestBytes() {
+		return
+	}
+	r.loops.Add(1)
+	go ms.loop()
 }
 
 // othersWaiting reports whether another reader is waiting in read(2).
