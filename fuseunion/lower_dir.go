@@ -18,6 +18,8 @@ type dirLower struct {
 	linksOnce sync.Once
 	linkMap   map[uint64][]string // host ino → paths, for files with nlink > 1
 	linkErr   error
+
+	files lowerFds // open host files, shared by the handles on them
 }
 
 var _ Lower = (*dirLower)(nil)
@@ -33,7 +35,10 @@ func OpenDirLower(path string) (Lower, error) {
 	return &dirLower{path: path, fd: fd}, nil
 }
 
-func (d *dirLower) Close() error { return unix.Close(d.fd) }
+func (d *dirLower) Close() error {
+	d.files.closeAll()
+	return unix.Close(d.fd)
+}
 
 func (d *dirLower) root() (lref, lentry, error) {
 	var st unix.Stat_t
@@ -140,6 +145,9 @@ func (d *dirLower) readlink(ref lref) (string, error) {
 }
 
 func (d *dirLower) open(ref lref, e *lentry) (*lowerFile, error) {
+	if fd, release, ok := d.files.get(ref.path); ok {
+		return &lowerFile{fd: fd, own: true, size: e.size, release: release}, nil
+	}
 	a, err := direct(d.fd, ref.path)
 	if err != nil {
 		return nil, err
@@ -149,7 +157,8 @@ func (d *dirLower) open(ref lref, e *lentry) (*lowerFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lowerFile{fd: fd, own: true, size: e.size}, nil
+	fd, release := d.files.add(ref.path, fd)
+	return &lowerFile{fd: fd, own: true, size: e.size, release: release}, nil
 }
 
 func (d *dirLower) listxattr(ref lref, e *lentry) ([]string, error) {

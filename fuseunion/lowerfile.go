@@ -10,8 +10,11 @@ import (
 // list of spans, for a sparse tar member), or a whole host file.
 type lowerFile struct {
 	fd   int
-	own  bool // fd belongs to this lowerFile (a host file of a dir lower)
+	own  bool // fd is a host file of a dir lower, not a layer tar
 	size int64
+	// release gives fd back to the dir lower's lowerFds; nil for a tar
+	// lower, whose fd is the layer's own.
+	release func()
 	// segs are the file's data extents in fd, sorted; nil means the whole
 	// file lies contiguously at base (or, when own, is the host file itself).
 	segs []segment
@@ -22,8 +25,9 @@ type lowerFile struct {
 type segment struct{ off, fdOff, n int64 }
 
 func (lf *lowerFile) close() {
-	if lf.own {
-		unix.Close(lf.fd)
+	if lf.release != nil {
+		lf.release()
+		lf.release = nil
 	}
 }
 
