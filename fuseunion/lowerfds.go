@@ -92,6 +92,13 @@ func (c *lowerFds) idleCount() int {
 	return c.idle.Len()
 }
 
+// openCount is how many fds are open, in use or idle.
+func (c *lowerFds) openCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byPath)
+}
+
 // closeAll closes every fd; the lower is being closed, so none is in use.
 func (c *lowerFds) closeAll() {
 	c.mu.Lock()

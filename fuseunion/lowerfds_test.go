@@ -77,7 +77,7 @@ func TestLowerFdsShareAndBound(t *testing.T) {
 // TestDirLowerOpensShareOneFd: opening, reading and closing one file of a
 // directory lower many times through the union reads the right bytes and
 // leaves the server (this process) with no more fds than one open: the
-// lower keeps the one fd for the next open.
+// lower shares one fd and keeps it for the next open.
 func TestDirLowerOpensShareOneFd(t *testing.T) {
 	lower := t.TempDir()
 	if err := os.WriteFile(filepath.Join(lower, "page.html"), []byte("hello"), 0o644); err != nil {
@@ -106,8 +106,10 @@ func TestDirLowerOpensShareOneFd(t *testing.T) {
 	if after := countFds(); after > before {
 		t.Errorf("open fds went from %d to %d over 200 opens of one lower file", before, after)
 	}
+	// The last RELEASE reaches the server after close(2) returns, so the
+	// fd may still be in use here; either way it is the one fd kept.
 	d := tu.srv.u.lowers[0].(*dirLower)
-	if n := d.files.idleCount(); n != 1 {
-		t.Errorf("the lower keeps %d idle fds after the file's last close, want 1 (its own, for the next open)", n)
+	if n := d.files.openCount(); n != 1 {
+		t.Errorf("the lower holds %d fds after 201 opens of one file, want 1 (shared, kept for the next open)", n)
 	}
 }
