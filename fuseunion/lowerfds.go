@@ -85,20 +85,6 @@ func (c *lowerFds) put(e *lowerFd) {
 	}
 }
 
-// idleCount is how many fds are open with no user.
-func (c *lowerFds) idleCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.idle.Len()
-}
-
-// openCount is how many fds are open, in use or idle.
-func (c *lowerFds) openCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.byPath)
-}
-
 // closeAll closes every fd; the lower is being closed, so none is in use.
 func (c *lowerFds) closeAll() {
 	c.mu.Lock()

@@ -113,3 +113,17 @@ func TestDirLowerOpensShareOneFd(t *testing.T) {
 		t.Errorf("the lower holds %d fds after 201 opens of one file, want 1 (shared, kept for the next open)", n)
 	}
 }
+
+// idleCount is how many fds are open with no user.
+func (c *lowerFds) idleCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.idle.Len()
+}
+
+// openCount is how many fds are open, in use or idle.
+func (c *lowerFds) openCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byPath)
+}
