@@ -28,7 +28,8 @@
 // renames keep it, and it works on tmpfs, ext4, xfs and NFS alike — also on
 // symlinks, which cannot carry user xattrs. An upper entry without a record
 // shows its host attributes, so an upper written by others still reads
-// sensibly. Lower entries show what the layer says.
+// sensibly. Lower entries show what the layer says. The SELinux label is
+// the one xattr the union does not carry (see isUnservedXattr).
 //
 // # Resolution
 //

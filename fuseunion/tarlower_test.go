@@ -180,3 +180,45 @@ func TestTarLowerSparseAndLarge(t *testing.T) {
 		t.Errorf("upper big: size %d blocks %d %v", st.Size, st.Blocks, err)
 	}
 }
+
+// TestSELinuxLabelNotServed checks that security.selinux is neither shown
+// nor settable, on lower and upper files alike, while the file's other
+// xattrs are: EOPNOTSUPP is what makes ls -l stop asking for it per file.
+func TestSELinuxLabelNotServed(t *testing.T) {
+	lo := tarLayer(t, []tarEntry{
+		{tar.Header{Typeflag: tar.TypeReg, Name: "f", Mode: 0o644, PAXRecords: map[string]string{
+			"SCHILY.xattr.security.selinux": "system_u:object_r:bin_t:s0",
+			"SCHILY.xattr.user.k":           "v",
+		}}, "x"},
+	})
+	tu := mountLowers(t, []Lower{lo})
+	if err := os.WriteFile(tu.p("new"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	for _, name := range []string{"f", "new"} {
+		if _, err := unix.Lgetxattr(tu.p(name), "security.selinux", buf); err != unix.EOPNOTSUPP {
+			t.Errorf("%s: getxattr security.selinux: %v, want EOPNOTSUPP", name, err)
+		}
+		if err := unix.Lsetxattr(tu.p(name), "security.selinux", []byte("x"), 0); err != unix.EOPNOTSUPP {
+			t.Errorf("%s: setxattr security.selinux: %v, want EOPNOTSUPP", name, err)
+		}
+		if err := unix.Lremovexattr(tu.p(name), "security.selinux"); err != unix.EOPNOTSUPP {
+			t.Errorf("%s: removexattr security.selinux: %v, want EOPNOTSUPP", name, err)
+		}
+	}
+	// The lower file's listing and its other xattrs, before and after a
+	// copy-up (which carries the layer's xattrs into the meta store).
+	for _, when := range []string{"lower", "copied up"} {
+		n, err := unix.Llistxattr(tu.p("f"), buf)
+		if err != nil || string(buf[:n]) != "user.k\x00" {
+			t.Errorf("%s: listxattr = %q %v, want only user.k", when, buf[:n], err)
+		}
+		if n, err := unix.Lgetxattr(tu.p("f"), "user.k", buf); err != nil || string(buf[:n]) != "v" {
+			t.Errorf("%s: user.k = %q %v", when, buf[:n], err)
+		}
+		if err := os.Chmod(tu.p("f"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -75,6 +75,9 @@ func (u *union) hostXattrs(path string) (map[string][]byte, syscall.Errno) {
 }
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	if isUnservedXattr(attr) {
+		return 0, syscall.EOPNOTSUPP
+	}
 	if isPrivateXattr(attr) {
 		return 0, syscall.ENODATA
 	}
@@ -100,6 +103,9 @@ func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errn
 	names := make([]string, 0, len(xa))
 	size := 0
 	for k := range xa {
+		if isUnservedXattr(k) {
+			continue
+		}
 		names = append(names, k)
 		size += len(k) + 1
 	}
@@ -120,8 +126,8 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 	if isPrivateXattr(attr) {
 		return syscall.EPERM
 	}
-	if strings.HasPrefix(attr, "system.") {
-		return syscall.EOPNOTSUPP // POSIX ACLs are not supported
+	if strings.HasPrefix(attr, "system.") || isUnservedXattr(attr) {
+		return syscall.EOPNOTSUPP // POSIX ACLs and SELinux labels are not supported
 	}
 	return n.changeXattrs(func(xa map[string][]byte) syscall.Errno {
 		_, exists := xa[attr]
@@ -137,6 +143,9 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 }
 
 func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	if isUnservedXattr(attr) {
+		return syscall.EOPNOTSUPP
+	}
 	if isPrivateXattr(attr) {
 		return syscall.ENODATA
 	}

@@ -14,6 +14,16 @@ func isPrivateXattr(name string) bool {
 		strings.HasPrefix(name, "user.nook.")
 }
 
+// isUnservedXattr reports the SELinux label, which the union does not
+// carry: reading, setting or removing it answers EOPNOTSUPP, as on a
+// filesystem mounted without security labels, and listings leave it out.
+// A host that enforces SELinux labels a FUSE mount itself (genfscon) and
+// never asks the server, so a label from a layer could never take effect;
+// but coreutils' ls -l asks for it for every file it lists, and the kernel
+// caches no xattr of a FUSE file, so answering it cost a round trip per
+// file, while EOPNOTSUPP makes ls stop asking for the whole mount.
+func isUnservedXattr(name string) bool { return name == "security.selinux" }
+
 // procPath names an entry by a directory fd and a name, so path-only
 // system calls (l*xattr) work at any depth and on symlinks.
 func procPath(dirfd int, name string) string {
