@@ -2,6 +2,7 @@ package fuseunion
 
 import (
 	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -112,7 +113,17 @@ func (lf *lowerFile) copyTo(dst int) error {
 
 // copyRange copies n bytes with copy_file_range, falling back to
 // pread/pwrite where the kernel cannot copy between these filesystems.
+//
+// A source misaligned with its destination by part of a page (a tar
+// member's data starts on a 512-byte boundary; its copy starts at 0) goes
+// through pread/pwrite from the start: copy_file_range's in-kernel splice
+// then writes every destination page in two pieces, which measured 30%
+// slower for 512 MiB on ext4 than pread/pwrite pairs, and such a range can
+// never be reflinked anyway.
 func copyRange(src int, srcOff int64, dst int, dstOff int64, n int64) error {
+	if (srcOff-dstOff)%int64(os.Getpagesize()) != 0 {
+		return copyRangeSlow(src, srcOff, dst, dstOff, n)
+	}
 	for n > 0 {
 		so, do := srcOff, dstOff
 		m, err := unix.CopyFileRange(src, &so, dst, &do, int(min(n, 1<<30)), 0)
@@ -133,8 +144,11 @@ func copyRange(src int, srcOff int64, dst int, dstOff int64, n int64) error {
 	return nil
 }
 
+// copyRangeSlow copies through a buffer of 256 KiB: 1 MiB copied 512 MiB
+// as fast at best but took twice as long in a third of the runs, while
+// 256 KiB (which stays in the CPU's cache) gave the same best time always.
 func copyRangeSlow(src int, srcOff int64, dst int, dstOff int64, n int64) error {
-	buf := make([]byte, min(n, 1<<20))
+	buf := make([]byte, min(n, 256<<10))
 	for n > 0 {
 		k := min(n, int64(len(buf)))
 		m, err := preadFull(src, buf[:k], srcOff)

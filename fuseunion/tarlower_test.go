@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -219,6 +220,35 @@ func TestSELinuxLabelNotServed(t *testing.T) {
 		}
 		if err := os.Chmod(tu.p("f"), 0o600); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestTarLowerCopyUpKeepsBytes copies up a tar member whose data is not
+// page-aligned in the tar (so it goes through the buffered copy) and spans
+// several of the copy's buffers, and checks every byte.
+func TestTarLowerCopyUpKeepsBytes(t *testing.T) {
+	body := make([]byte, 700<<10+123)
+	rand.NewChaCha8([32]byte{1}).Read(body)
+	lo := tarLayer(t, []tarEntry{reg("f", string(body), 0o644)})
+	tu := mountLowers(t, []Lower{lo})
+	h, err := os.OpenFile(tu.p("f"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Write([]byte("!")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{tu.p("f"), filepath.Join(tu.upper, "f")} {
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, append(body[:len(body):len(body)], '!')) {
+			t.Errorf("%s: %d bytes, not the layer's %d and the appended one", p, len(got), len(body))
 		}
 	}
 }
