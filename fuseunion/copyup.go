@@ -9,12 +9,12 @@ import (
 )
 
 // Copy-up puts a lower entry into the upper before its first change. Parents
-// go first. A file is built in the work directory (copy_file_range from the
-// layer tar or lower file, holes kept) and renamed into place, so a crash
-// never leaves a half-copied file visible. A directory's copy-up copies its
-// metadata, not its children. A hard-linked file brings every name of its
-// link group that the union still shows from the same lower, so the names
-// keep one identity (st_ino, st_nlink), which kernel overlayfs without
+// go first. A file is built in the work directory (copy_file_range from a
+// lower file, pread/pwrite from a layer tar: see copyRange; holes kept) and
+// renamed into place, so a crash never leaves a half-copied file visible.
+// A directory's copy-up copies its metadata, not its children. A
+// hard-linked file brings every name of its link group that the union still
+// shows from the same lower, so the names keep one identity (st_ino, st_nlink), which kernel overlayfs without
 // index=on does not do.
 
 // hostFileMode is the mode an upper file gets on the host: the container's

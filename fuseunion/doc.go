@@ -6,7 +6,7 @@
 // # Layers
 //
 // A lower is an indexed layer tar (package layer: lookups and attributes
-// from the mapped index, data read, spliced or copy_file_range'd at the
+// from the mapped index, data read or spliced at the
 // member's offset in the tar) or a host directory. Both speak every
 // whiteout form the peers write: OCI ".wh.NAME" and ".wh..wh..opq", overlayfs
 // 0:0 character devices and the trusted./user.overlay.opaque xattrs.
