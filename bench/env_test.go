@@ -63,6 +63,9 @@ func loadEnv() (*env, error) {
 	if err := os.MkdirAll(filepath.Join(e.scratch, "bin"), 0o755); err != nil {
 		return nil, fmt.Errorf("create scratch: %w", err)
 	}
+	if err := spreadSubdirs(e.scratch); err != nil {
+		return nil, err
+	}
 
 	steps := []struct {
 		what string
