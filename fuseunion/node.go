@@ -157,7 +157,18 @@ func (u *union) lookupIn(dirPath string, ps *nstate, name string) (nstate, sysca
 	p := joinPath(dirPath, name)
 	opaque := false
 	if ps.upper {
-		st, err := u.upperStat(p)
+		// One open of the parent serves the stat and, for a name the
+		// upper lacks, the look for its whiteout.
+		var st unix.Stat_t
+		whiteout := false
+		a, err := beneath(u.upper, p)
+		if err == nil {
+			err = unix.Fstatat(a.fd, a.name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			if err == unix.ENOENT && len(ps.lowers) > 0 {
+				whiteout = hasWhiteoutAt(a.fd, name)
+			}
+			a.close()
+		}
 		switch {
 		case err == nil && isUpperWhiteout(&st):
 			return s, syscall.ENOENT
@@ -169,7 +180,7 @@ func (u *union) lookupIn(dirPath string, ps *nstate, name string) (nstate, sysca
 				return s, 0
 			}
 		case err == unix.ENOENT:
-			if len(ps.lowers) == 0 || u.upperHasWhiteout(dirPath, name) {
+			if len(ps.lowers) == 0 || whiteout {
 				return s, syscall.ENOENT
 			}
 		case err == unix.ENOTDIR:

@@ -44,11 +44,22 @@ func (u *union) upperKind(st *unix.Stat_t) kind {
 // upperHasWhiteout reports whether the upper directory dir holds a
 // whiteout for name.
 func (u *union) upperHasWhiteout(dir, name string) bool {
+	fd, err := openDirBeneath(u.upper, dir)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return hasWhiteoutAt(fd, name)
+}
+
+// hasWhiteoutAt reports whether upper directory dirfd holds a whiteout
+// for name.
+func hasWhiteoutAt(dirfd int, name string) bool {
 	if len(name)+len(whiteoutPrefix) > maxNameLen {
 		return false
 	}
-	_, err := u.upperStat(joinPath(dir, whiteoutName(name)))
-	return err == nil
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, whiteoutName(name), &st, unix.AT_SYMLINK_NOFOLLOW) == nil
 }
 
 // upperDirOpaque reports whether the upper directory rel hides the lowers.
