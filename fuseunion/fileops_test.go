@@ -194,3 +194,27 @@ func TestInodeNumbersStable(t *testing.T) {
 		t.Errorf("st_dev differs inside the union")
 	}
 }
+
+// TestIoctlNotTTY checks the answer to the ioctl every interpreter sends
+// for each file it opens (TCGETS, "is this a terminal?"): ENOTTY, for
+// lower and upper files, answered by the reader that read it (the go-fuse
+// patch handles IOCTL inline, as nook implements none).
+func TestIoctlNotTTY(t *testing.T) {
+	lo := t.TempDir()
+	writeTree(t, lo, map[string]string{"f": "x"})
+	tu := mountDirs(t, lo)
+	if err := os.WriteFile(tu.p("g"), []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"f", "g"} {
+		f, err := os.Open(tu.p(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+		f.Close()
+		if err != unix.ENOTTY {
+			t.Errorf("%s: TCGETS: %v, want ENOTTY", name, err)
+		}
+	}
+}

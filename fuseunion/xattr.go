@@ -52,17 +52,17 @@ func (n *node) xattr(name string) ([]byte, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	u := n.u
 	if !s.upper {
-		xa, err := u.lowerXattrs(&s)
-		if err != nil {
-			return nil, fs.ToErrno(err)
+		xa, errno := n.xattrs()
+		if errno != 0 {
+			return nil, errno
 		}
 		if v, ok := xa[name]; ok {
 			return v, 0
 		}
 		return nil, syscall.ENODATA
 	}
+	u := n.u
 	a, err := beneath(u.upper, n.path())
 	if err != nil {
 		return nil, fs.ToErrno(err)

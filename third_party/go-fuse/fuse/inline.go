@@ -17,10 +17,12 @@ package fuse
 // costs about 20% less per request (../PATCH.md).
 //
 // So every request is answered inline except those that wait for a disk
-// or for another process: reads (a cold layer), syncs, locks, ioctls,
-// polls, fallocate and copy_file_range. A filesystem that is about to do
+// or for another process: reads (a cold layer), syncs, locks, polls,
+// fallocate and copy_file_range. A filesystem that is about to do
 // something slow while answering another request (nook: copying a file
-// up) calls Server.SpareReader first. A request answered inline that is
+// up; an ioctl that waits, of which nook has none: every IOCTL, such as
+// the TCGETS an interpreter sends for each file it opens, gets ENOTTY at
+// once) calls Server.SpareReader first. A request answered inline that is
 // slow all the same only delays the requests queued behind it; it cannot
 // deadlock as long as the filesystem never waits, while answering, for
 // another request of its own mount, which is true of nook's.
@@ -28,7 +30,7 @@ func handledInline(opCode uint32) bool {
 	switch opCode {
 	case _OP_READ, _OP_FSYNC, _OP_FSYNCDIR, _OP_SYNCFS, _OP_FALLOCATE,
 		_OP_COPY_FILE_RANGE, _OP_COPY_FILE_RANGE_64, _OP_GETLK, _OP_SETLK,
-		_OP_SETLKW, _OP_IOCTL, _OP_POLL, _OP_BMAP:
+		_OP_SETLKW, _OP_POLL, _OP_BMAP:
 		return false
 	}
 	return true
