@@ -66,6 +66,9 @@ func loadEnv() (*env, error) {
 	if err := spreadSubdirs(e.scratch); err != nil {
 		return nil, err
 	}
+	if err := os.Mkdir(removedDir(e), 0o755); err != nil {
+		return nil, fmt.Errorf("create scratch: %w", err)
+	}
 
 	steps := []struct {
 		what string

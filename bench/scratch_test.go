@@ -11,15 +11,12 @@ import (
 const fsTopdirFL = 0x00020000
 
 // spreadSubdirs marks the scratch directory as the top of a hierarchy
-// (chattr +T), so that ext4 places each mount's directory, and with it the
-// files its workload creates, in a block group of its own. Without it every
-// upper lands near the others, and on an ext4 without a journal (as on the
-// VMs these benchmarks ran on) allocating an inode skips, one by one, every
-// inode freed in the last minute (fs/ext4/ialloc.c, recently_deleted): a
-// peer that ran after another peer's upper was removed paid for its
-// deletions, 0.7 ms per file created instead of 0.03 ms, so the order of
-// the peers decided untar and create-delete. Filesystems without the flag
-// ignore it; they place directories as they do.
+// (chattr +T), so that ext4 spreads the mounts' directories, and with them
+// the files their workloads create, over its block groups instead of
+// packing them near each other. With removedDir it keeps one peer's file
+// creation from paying for another peer's deletions on an ext4 without a
+// journal (0.7 ms per file created instead of 0.03 ms; see removedDir).
+// Filesystems without the flag ignore it.
 func spreadSubdirs(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
