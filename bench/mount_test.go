@@ -17,20 +17,23 @@ type mounted struct {
 	server *exec.Cmd // the FUSE server; nil for kernel overlayfs
 	pid    int       // the server's pid; 0 without one
 	done   bool      // closed already
-	// removed is where close moves base: see removedDir.
-	removed string
+	// setAside: close moves base into removed instead of removing it
+	// (see removedDir).
+	setAside bool
+	removed  string
 }
 
-// removedDir is where closed mounts' directories go, in the scratch
-// directory that the next run clears. They are not removed while the
-// benchmark runs: on an ext4 without a journal (as on the VMs these
-// benchmarks ran on) an inode freed in the last minutes is skipped, one
-// by one, when a new inode is allocated in its block group (fs/ext4/
-// ialloc.c, recently_deleted), and ext4 places a new directory in the
-// group with the fewest directories, which is the group of the upper just
-// removed. Removing each upper after its workload made the next peer's
-// untar scan past the previous peer's 3,000 freed inodes for every file it
-// created, 2 to 3 times slower than without, in 2 of 5 runs.
+// removedDir is where the directories of mounts that created thousands of
+// files go when closed, in the scratch directory that the next run clears.
+// On an ext4 without a journal (as on the VMs these benchmarks ran on) an
+// inode freed in the last minutes is skipped, one by one, when a new inode
+// is allocated in its block group (fs/ext4/ialloc.c, recently_deleted), and
+// ext4 places a new directory in the group with the fewest directories,
+// often the group of the upper just removed. Removing each upper after its
+// workload made the next peer's untar scan past the previous peer's 3,000
+// freed inodes for every file it created: 2 to 3 times slower, in 2 of 5
+// runs. Uppers of few but large files are removed at once: keeping their
+// gigabytes until the end made later workloads slower.
 func removedDir(e *env) string { return filepath.Join(e.scratch, "removed") }
 
 // mountPeer mounts p over a new, empty upper directory in e's scratch.
@@ -58,8 +61,8 @@ func mountPeer(e *env, p peer) (*mounted, error) {
 }
 
 // close unmounts, waits for the FUSE server to exit (so the next mount does
-// not race its cleanup) and moves the mount's directory out of the way, to
-// be removed by the next run (see removedDir). Closing twice does nothing.
+// not race its cleanup) and removes the mount's directory, or moves it
+// aside (setAside). Closing twice does nothing.
 func (m *mounted) close() error {
 	if m.done {
 		return nil
@@ -76,7 +79,11 @@ func (m *mounted) close() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := os.Rename(m.base, filepath.Join(m.removed, filepath.Base(m.base))); err != nil {
+	if m.setAside {
+		if err := os.Rename(m.base, filepath.Join(m.removed, filepath.Base(m.base))); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := os.RemoveAll(m.base); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

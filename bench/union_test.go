@@ -51,6 +51,7 @@ func measure(b *testing.B, e *env, w workload, p peer) {
 	case fresh:
 		for range b.N {
 			m := mustMount(b, e, p)
+			m.setAside = w.manyFiles
 			if err := settle(e); err != nil {
 				b.Fatal(err)
 			}
