@@ -31,6 +31,9 @@ type fuseFD struct {
 	file *os.File
 	conn syscall.RawConn
 
+	// nook: see spinread.go.
+	spin spinState
+
 	reqMu                sync.Mutex
 	reqReaders           int
 	inflightRequestBytes int
@@ -52,7 +55,13 @@ type fuseFD struct {
 // Ownership of fd passes to the returned fuseFD's *os.File. All shared
 // state (pools, buffer pool, accounting constants) is wired up here.
 func (ms *Server) newFuseFD(fd int) (*fuseFD, error) {
+	// nook: reads retry, then poll (spinread.go). Set before NewFile
+	// would make it use Go's netpoller, which measured slower.
 	file := os.NewFile(uintptr(fd), "/dev/fuse")
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		file.Close()
+		return nil, err
+	}
 	conn, err := file.SyscallConn()
 	if err != nil {
 		file.Close()
@@ -116,7 +125,7 @@ func (r *fuseFD) readRequest() (req *requestAlloc, code Status) {
 	err := handleEINTR(func() error {
 		var err error
 		if cerr := r.withFD(func(fd int) {
-			n, err = syscall.Read(fd, dest)
+			n, err = r.read(fd, dest) // nook: spinread.go
 		}); cerr != nil {
 			return cerr
 		}
