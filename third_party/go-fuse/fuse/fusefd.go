@@ -55,8 +55,8 @@ type fuseFD struct {
 // Ownership of fd passes to the returned fuseFD's *os.File. All shared
 // state (pools, buffer pool, accounting constants) is wired up here.
 func (ms *Server) newFuseFD(fd int) (*fuseFD, error) {
-	// nook: reads retry, then poll (spinread.go). Set before NewFile
-	// would make it use Go's netpoller, which measured slower.
+	// nook: reads retry, then poll (spinread.go). Set after NewFile: set
+	// before, it would make the file use Go's netpoller (measured slower).
 	file := os.NewFile(uintptr(fd), "/dev/fuse")
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		file.Close()
