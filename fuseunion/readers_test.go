@@ -124,3 +124,35 @@ func TestBlockedReadsHoldUpNothing(t *testing.T) {
 		within("finish the blocked READs", func() error { return <-readSlow })
 	}
 }
+
+// TestIdleMountSleeps checks the other side of the go-fuse patch's
+// spinning read (third_party/go-fuse/fuse/spinread.go): a reader that
+// found no request within its spin goes to sleep, so a mount nobody uses
+// costs no CPU, and a request after the sleep is still answered. The
+// server runs in this process, so the process's CPU time over half a
+// second of idleness is the measure; a reader that never stopped spinning
+// would use all of it.
+func TestIdleMountSleeps(t *testing.T) {
+	lo := t.TempDir()
+	writeTree(t, lo, map[string]string{"f": "x"})
+	tu := mountDirs(t, lo)
+	if _, err := os.Stat(tu.p("f")); err != nil {
+		t.Fatal(err)
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	const window = 500 * time.Millisecond
+	before := cpu()
+	time.Sleep(window) // the idle period measured, not a wait for an event
+	if used := cpu() - before; used > window/5 {
+		t.Errorf("an idle mount used %v of CPU in %v: a reader did not go to sleep", used, window)
+	}
+	if got := readFile(t, tu.p("f")); got != "x" {
+		t.Errorf("read after the idle period: %q", got)
+	}
+}
