@@ -3,6 +3,7 @@
 package fuse
 
 import (
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -22,8 +23,8 @@ import (
 // a reader that keeps reading for spinFor before it sleeps takes it at
 // once, and the wake-up is paid on the process's side only. An idle mount
 // costs nothing: the reader sleeps after spinFor. Between reads the
-// spinning reader yields its CPU, so it takes no time from a thread that
-// wants it (the workload, its network helpers).
+// spinning reader yields to the Go scheduler and its CPU, so it takes no
+// time from a goroutine or thread that wants it.
 const spinFor = 50 * time.Microsecond
 
 // spinState lets one reader at a time spin; the others sleep.
@@ -46,9 +47,11 @@ func (r *fuseFD) read(fd int, dest []byte) (int, error) {
 			if time.Since(start) > spinFor {
 				break
 			}
-			// Let a thread waiting for this CPU (the workload, its
-			// network helper) run first: spin only on a CPU nothing
-			// else wants.
+			// Let a goroutine of this process (a port driver's copy
+			// loop, in nook's monitor) and a thread waiting for this
+			// CPU (the workload, its network helper) run first: spin
+			// only on a CPU nothing else wants.
+			runtime.Gosched()
 			syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 		r.spin.spinning.Store(false)
