@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -31,8 +32,8 @@ type fuseFD struct {
 	file *os.File
 	conn syscall.RawConn
 
-	// nook: see spinread.go.
-	spin spinState
+	// nook: set while a reader spins (spinread.go); the others sleep.
+	spinning atomic.Bool
 
 	reqMu                sync.Mutex
 	reqReaders           int

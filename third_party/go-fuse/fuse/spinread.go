@@ -4,7 +4,6 @@ package fuse
 
 import (
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,21 +26,16 @@ import (
 // time from a goroutine or thread that wants it.
 const spinFor = 50 * time.Microsecond
 
-// spinState lets one reader at a time spin; the others sleep.
-type spinState struct {
-	spinning atomic.Bool
-}
-
 // read reads one request from the FUSE fd, which is non-blocking: the
 // first reader to get here retries for spinFor, then sleeps in poll(2)
 // like the others.
 func (r *fuseFD) read(fd int, dest []byte) (int, error) {
-	if r.spin.spinning.CompareAndSwap(false, true) {
+	if r.spinning.CompareAndSwap(false, true) {
 		start := time.Now()
 		for {
 			n, err := syscall.Read(fd, dest)
 			if err != syscall.EAGAIN {
-				r.spin.spinning.Store(false)
+				r.spinning.Store(false)
 				return n, err
 			}
 			if time.Since(start) > spinFor {
@@ -54,7 +48,7 @@ func (r *fuseFD) read(fd int, dest []byte) (int, error) {
 			runtime.Gosched()
 			syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
-		r.spin.spinning.Store(false)
+		r.spinning.Store(false)
 	}
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
