@@ -125,13 +125,11 @@ func TestBlockedReadsHoldUpNothing(t *testing.T) {
 	}
 }
 
-// TestIdleMountSleeps checks the other side of the go-fuse patch's
-// spinning read (third_party/go-fuse/fuse/spinread.go): a reader that
-// found no request within its spin goes to sleep, so a mount nobody uses
-// costs no CPU, and a request after the sleep is still answered. The
-// server runs in this process, so the process's CPU time over half a
-// second of idleness is the measure; a reader that never stopped spinning
-// would use all of it.
+// TestIdleMountSleeps checks that a mount nobody uses costs no CPU (its
+// readers sleep in read(2) rather than poll the FUSE fd) and still answers
+// after the idle period. The server runs in this process, so the
+// process's CPU time over half a second of idleness is the measure; a
+// reader that polled without sleeping would use all of it.
 func TestIdleMountSleeps(t *testing.T) {
 	lo := t.TempDir()
 	writeTree(t, lo, map[string]string{"f": "x"})

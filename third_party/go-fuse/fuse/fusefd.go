@@ -8,7 +8,6 @@ import (
 	"log"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -32,9 +31,6 @@ type fuseFD struct {
 	file *os.File
 	conn syscall.RawConn
 
-	// nook: set while a reader spins (spinread.go); the others sleep.
-	spinning atomic.Bool
-
 	reqMu                sync.Mutex
 	reqReaders           int
 	inflightRequestBytes int
@@ -56,13 +52,7 @@ type fuseFD struct {
 // Ownership of fd passes to the returned fuseFD's *os.File. All shared
 // state (pools, buffer pool, accounting constants) is wired up here.
 func (ms *Server) newFuseFD(fd int) (*fuseFD, error) {
-	// nook: reads retry, then poll (spinread.go). Set after NewFile: set
-	// before, it would make the file use Go's netpoller (measured slower).
 	file := os.NewFile(uintptr(fd), "/dev/fuse")
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		file.Close()
-		return nil, err
-	}
 	conn, err := file.SyscallConn()
 	if err != nil {
 		file.Close()
@@ -126,7 +116,7 @@ func (r *fuseFD) readRequest() (req *requestAlloc, code Status) {
 	err := handleEINTR(func() error {
 		var err error
 		if cerr := r.withFD(func(fd int) {
-			n, err = r.read(fd, dest) // nook: spinread.go
+			n, err = syscall.Read(fd, dest)
 		}); cerr != nil {
 			return cerr
 		}
